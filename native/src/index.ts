@@ -1,0 +1,2 @@
+export * from './tensor.ts';
+export type * from './ops.ts';

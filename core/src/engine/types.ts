@@ -53,3 +53,26 @@ export interface EngineClient {
   stats(): EngineStats;
   shutdown(): Promise<void>;
 }
+
+/** Text-level generation on top of an EngineClient: incremental detokenization + stop strings. */
+export interface TextGenerationRequest {
+  id: string;
+  inputIds: number[];
+  sampling: SamplingParams;
+  /** stop strings: generation ends when one appears; it is not included in the text */
+  stop: string[];
+  skipSpecialTokens: boolean;
+}
+
+export type TextGenerationEvent =
+  | { type: 'delta'; text: string; tokenIds: number[]; logprobs?: TokenLogprob[] }
+  | {
+      type: 'done';
+      finishReason: FinishReason;
+      /** the stop string or stop token id that ended generation */
+      matchedStop?: string | number;
+      promptTokens: number;
+      completionTokens: number;
+      cachedTokens: number;
+    }
+  | { type: 'error'; error: { name: string; message: string } };

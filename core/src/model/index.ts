@@ -1,0 +1,20 @@
+/** Checkpoint loading, tokenizers and chat templates. */
+export { loadCheckpoint } from './checkpoint.ts';
+export { readModelConfig, parseModelConfig, MODEL_CONFIG_NAME } from './config/model-config.ts';
+export type { ModelConfig } from './config/model-config.ts';
+export { readGenerationDefaults, parseGenerationDefaults, GENERATION_CONFIG_NAME } from './config/generation-defaults.ts';
+export { openSafetensors, readSafetensorsHeader } from './safetensors/file.ts';
+export type { SafetensorsFile } from './safetensors/file.ts';
+export { MAX_HEADER_BYTES } from './safetensors/header.ts';
+export type { SafetensorsEntry, SafetensorsHeader } from './safetensors/header.ts';
+export { MappedTensorStore } from './safetensors/store.ts';
+export { openShardedSafetensors } from './safetensors/sharded.ts';
+export { openCheckpointTensors, openSafetensorsStore, SINGLE_FILE_NAME, SHARD_INDEX_NAME } from './safetensors/open-store.ts';
+export { alignedF32, alignedU16, isAligned, MAX_ALIGNMENT_COPY_BYTES } from './safetensors/aligned.ts';
+export { writeSafetensors, writeSafetensorsSync } from './safetensors/writer.ts';
+export type { TensorToWrite } from './safetensors/writer.ts';
+export { loadTokenizer, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, CHAT_TEMPLATE_FILE } from './tokenizer/load-tokenizer.ts';
+export { HfTextTokenizer } from './tokenizer/hf-tokenizer.ts';
+export { IncrementalDecoder } from './tokenizer/stream-decoder.ts';
+export { cleanUpTokenizationSpaces } from './tokenizer/cleanup.ts';
+export type * from './types.ts';

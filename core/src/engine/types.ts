@@ -42,8 +42,14 @@ export interface EngineStats {
   running: number;
   waiting: number;
   kvUsage: number; // 0..1
+  /** prompt tokens looked up in the prefix cache (vLLM prefix_cache_queries semantics) */
   prefixQueries: number;
+  /** of those, tokens served from the cache */
   prefixHits: number;
+  /** effective max prompt + generated tokens per request (for max_model_len); optional extension */
+  contextLength?: number;
+  /** KV pool capacity in tokens; optional extension */
+  maxTotalTokens?: number;
 }
 
 /** What callers use; the worker-thread host and the in-process engine both implement it. */
@@ -51,7 +57,8 @@ export interface EngineClient {
   submit(req: GenerateRequest, onEvent: (e: EngineEvent) => void): void;
   abort(requestId: string): void;
   stats(): EngineStats;
-  shutdown(): Promise<void>;
+  /** stops admitting, lets in-flight requests finish until `deadlineMs` (default 30 s), then aborts the rest */
+  shutdown(opts?: { deadlineMs?: number }): Promise<void>;
 }
 
 /** Text-level generation on top of an EngineClient: incremental detokenization + stop strings. */

@@ -143,3 +143,15 @@ export class QuantMethodUnavailableError extends PlexusError {
     super(message, options);
   }
 }
+
+// ---- text processing (chat encoders, reasoning and tool-call parsers) ----
+
+/**
+ * No chat encoder / reasoning parser / tool-call parser of that name is registered (a CLI flag or config
+ * names it). Lists what is registered and why the expected provider is absent. code: invalid_argument.
+ */
+export class TextProcessorNotFoundError extends InvalidArgumentError {
+  constructor(readonly kind: string, readonly processor: string, readonly registered: readonly string[], detail: string) {
+    super(`no ${kind} '${processor}' is registered (registered: ${registered.length ? registered.join(', ') : 'none'}); ${detail}`, kind);
+  }
+}

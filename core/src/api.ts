@@ -47,3 +47,4 @@ export type { PluginModule } from './kernel/plugins/plugin-loader.ts';
 export { formatPluginReport } from './kernel/plugins/plugin-report.ts';
 export type { PluginRecord, PluginRecordJson, PluginReportJson, PluginStatus } from './kernel/plugins/plugin-report.ts';
 export { satisfiesRange } from './kernel/plugins/semver-range.ts';
+export * from './text/index.ts';

@@ -15,6 +15,7 @@ import { EngineScope, type EngineScopeOptions } from './engine-scope.ts';
 import { declareCoreEnv, kernelOverridesFrom } from './env/core-env.ts';
 import { EnvRegistry, type RawEnv } from './env/env-registry.ts';
 import type { EnvSnapshot } from './env/env-snapshot.ts';
+import type { EnvVarSpec } from './env/env-spec.ts';
 import { createLogger, type Logger, type LogLevel } from './log.ts';
 import { loadNativeBridge, type NativeBridge } from './native-bridge.ts';
 import { PluginLoader, type UnresolvedPlugin } from './plugins/plugin-loader.ts';
@@ -26,6 +27,7 @@ import { KvPoolRegistry } from './registries/kv-pool-registry.ts';
 import { HookTable } from './registries/lifecycle-hooks.ts';
 import { ModelRegistry } from './registries/model-registry.ts';
 import { QuantMethodRegistry } from './registries/quant-method-registry.ts';
+import { TEXT_PROVIDES_KIND, TextProcessingRegistry } from '../text/text-processing-registry.ts';
 import { CORE_API_VERSION } from './version.ts';
 import { PlexusError } from '../errors.ts';
 
@@ -40,6 +42,8 @@ export interface PlexusOptions {
   bundledPluginsDir?: string | null;
   /** --strict-env: an undeclared PLEXUS_* variable is an error */
   strictEnv?: boolean;
+  /** variables the host application owns (the server's PLEXUS_PORT…), declared with the core's before plugins load */
+  envDeclarations?: readonly EnvVarSpec[];
   /** default: pino to stderr at PLEXUS_LOG_LEVEL */
   logger?: Logger;
   /** default: from the native addon (tests pass their own) */
@@ -64,6 +68,8 @@ export interface Plexus {
   readonly kvPools: KvPoolRegistry;
   readonly coordinators: CoordinatorRegistry;
   readonly kernels: KernelRegistry;
+  /** chat encoders, reasoning and tool-call parsers (--reasoning-parser, --tool-call-parser) */
+  readonly text: TextProcessingRegistry;
   /** plugin-level lifecycle handlers (every engine scope runs them) */
   readonly pluginHooks: HookTable;
   /** why native kernels are not registered, when they are not */
@@ -92,6 +98,7 @@ export async function createPlexus(opts: PlexusOptions = {}): Promise<Plexus> {
     warn: (message, variable) => (logger ? logger.warn({ variable }, message) : pendingWarnings.push({ message, variable })),
   });
   declareCoreEnv(env);
+  for (const spec of opts.envDeclarations ?? []) env.declare(spec);
   const snapshot = env.snapshot();
   const log: Logger = (logger ??= createLogger({ level: snapshot.get('PLEXUS_LOG_LEVEL') as LogLevel }));
   for (const w of pendingWarnings) log.warn({ variable: w.variable }, w.message);
@@ -118,8 +125,9 @@ export async function createPlexus(opts: PlexusOptions = {}): Promise<Plexus> {
   const kvPools = new KvPoolRegistry(opts.defaultKvPool ?? createDefaultKvPool);
   const coordinators = new CoordinatorRegistry(providers);
   const pluginHooks = new HookTable();
+  const text = new TextProcessingRegistry((kind, name) => providers(TEXT_PROVIDES_KIND[kind], name));
   loader = new PluginLoader({
-    registries: { models, quantMethods, kvPools, coordinators, kernels, env, hooks: pluginHooks },
+    registries: { models, quantMethods, kvPools, coordinators, kernels, env, text, hooks: pluginHooks },
     log,
     disabledPlugins: snapshot.get('PLEXUS_DISABLED_PLUGINS'),
     disabledArchitectures: snapshot.get('PLEXUS_DISABLED_MODEL_ARCHS'),
@@ -150,11 +158,12 @@ export async function createPlexus(opts: PlexusOptions = {}): Promise<Plexus> {
   provideValue(container, Tokens.Coordinators, coordinators);
   provideValue(container, Tokens.Kernels, kernels);
   provideValue(container, Tokens.PluginHooks, pluginHooks);
+  provideValue(container, Tokens.Text, text);
   provideValue(container, Tokens.PluginLoader, loader);
 
   const pluginLoader = loader;
   return {
-    container, env, log, capabilities, models, quantMethods, kvPools, coordinators, kernels, pluginHooks,
+    container, env, log, capabilities, models, quantMethods, kvPools, coordinators, kernels, text, pluginHooks,
     ...(native.error && opts.nativeKernels !== false ? { nativeError: native.error } : {}),
     envSnapshot: () => env.snapshot(),
     plugins: () => pluginLoader.records(),

@@ -34,7 +34,7 @@ describe('native kernel rows in the KernelRegistry', () => {
     const cols = 37;
     const input = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i) * 4);
     const results = [];
-    for (const env of [{}, { PLEXUS_FORCE_PORTABLE_KERNELS: '1' }]) {
+    for (const env of [{}, { PLEXUS_FORCE_PORTABLE_KERNELS: '1' }] as Record<string, string>[]) {
       const x = input.slice();
       (await start(env)).kernels.bindOps().softmax(x, rows, cols);
       results.push(x);

@@ -13,6 +13,7 @@ import { ModelRegistry } from '../../src/kernel/registries/model-registry.ts';
 import { QuantMethodRegistry } from '../../src/kernel/registries/quant-method-registry.ts';
 import { createPlexus } from '../../src/kernel/runtime.ts';
 import { createDefaultKvPool } from '../../src/engine/kv-pool.ts';
+import { TextProcessingRegistry } from '../../src/text/text-processing-registry.ts';
 
 const caps = { arch: 'x64', cores: 2, avx2: true, fma: true, f16c: true };
 
@@ -77,11 +78,23 @@ describe('StagedRegistrations', () => {
     const registries = {
       models: new ModelRegistry(), quantMethods: new QuantMethodRegistry(), kvPools: new KvPoolRegistry(createDefaultKvPool),
       coordinators: new CoordinatorRegistry(), kernels: new KernelRegistry({ capabilities: caps }), env: new EnvRegistry({ source: { PLEXUS_P_SCALE: '2.5' } }),
-      hooks: new HookTable(),
+      text: new TextProcessingRegistry(), hooks: new HookTable(),
     };
-    const manifest = { id: 'p', version: '1.0.0', coreApi: '^1', provides: { kernels: ['a.row', 'b.row'], env: ['PLEXUS_P_SCALE'] } };
+    const manifest = { id: 'p', version: '1.0.0', coreApi: '^1', provides: { kernels: ['a.row', 'b.row'], env: ['PLEXUS_P_SCALE'], reasoningParsers: ['p_think'] } };
     return { registries, staged: new StagedRegistrations(registries, manifest, silentLogger(), '1.0.0') };
   }
+
+  it('text processors are staged like every other registration and must be declared in the manifest', () => {
+    const { registries, staged } = staging();
+    const ctx = staged.context();
+    const parser = { parse: (t: string) => ({ reasoning: '', content: t }), createStream: () => ({}), startsInReasoning: () => false };
+    ctx.text.register('reasoningParser', 'p_think', () => parser as never);
+    expect(registries.text.has('reasoningParser', 'p_think')).toBe(false);
+    expect(() => ctx.text.register('toolCallParser', 'undeclared', () => ({}) as never)).toThrow(/provides\.toolCallParsers/);
+    staged.commit();
+    expect(registries.text.has('reasoningParser', 'p_think')).toBe(true);
+    expect(registries.text.get('reasoningParser', 'p_think')).toBe(parser);
+  });
 
   it('nothing reaches the registries before commit; a withdrawn registration is skipped; disposers work after commit', () => {
     const { registries, staged } = staging();

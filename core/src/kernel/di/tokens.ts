@@ -11,6 +11,7 @@ import type { HookTable, LifecycleHookBus } from '../registries/lifecycle-hooks.
 import type { ModelRegistry } from '../registries/model-registry.ts';
 import type { QuantMethodRegistry } from '../registries/quant-method-registry.ts';
 import type { PluginLoader } from '../plugins/plugin-loader.ts';
+import type { TextProcessingRegistry } from '../../text/text-processing-registry.ts';
 
 export interface Token<T> {
   readonly key: symbol;
@@ -32,6 +33,7 @@ export const Tokens = {
   Coordinators: token<CoordinatorRegistry>('coordinators'),
   Kernels: token<KernelRegistry>('kernels'),
   PluginHooks: token<HookTable>('pluginHooks'),
+  Text: token<TextProcessingRegistry>('text'),
   PluginLoader: token<PluginLoader>('pluginLoader'),
   /** engine-scope tokens (registered in each engine's child container) */
   EngineId: token<string>('engineId'),

@@ -41,6 +41,9 @@ const ManifestSchema = v.object({
     coordinators: names,
     kernels: names,
     env: names,
+    chatEncoders: names,
+    reasoningParsers: names,
+    toolCallParsers: names,
   }),
   requires: v.optional(v.object({ nativeFeatures: names, plugins: names })),
 });

@@ -14,6 +14,7 @@ import type { ModelProvider, ModelRegistry } from '../registries/model-registry.
 import type { ProvidesKind } from '../registries/provider-lookup.ts';
 import type { QuantMethodRegistry, QuantWrapper } from '../registries/quant-method-registry.ts';
 import { disposeAll, onceOnly, type Disposer } from '../registries/registration.ts';
+import { TEXT_PROVIDES_KIND, type TextProcessingRegistry, type TextProcessorFactory, type TextProcessorKind } from '../../text/text-processing-registry.ts';
 import { providedNames, type PluginManifest } from './manifest.ts';
 
 /** The registries a plugin can add to. */
@@ -24,6 +25,7 @@ export interface KernelRegistries {
   readonly coordinators: CoordinatorRegistry;
   readonly kernels: KernelRegistry;
   readonly env: EnvRegistry;
+  readonly text: TextProcessingRegistry;
   /** plugin-level lifecycle handlers, installed into every engine instance's hook bus */
   readonly hooks: HookTable;
 }
@@ -46,6 +48,12 @@ export interface PluginContext {
     declare<T extends EnvType>(spec: EnvDeclaration<T>): EnvVar<EnvValue<T>>;
     get<K extends keyof EnvVars & string>(name: K): EnvVars[K];
     get<V>(variable: EnvVar<V>): V;
+  };
+  /** chat encoders, reasoning parsers and tool-call parsers, by name */
+  readonly text: {
+    register<K extends TextProcessorKind>(kind: K, name: string, factory: TextProcessorFactory<K>): Disposer;
+    /** the chat encoder used for `architecture` when its checkpoint ships no chat template */
+    setDefaultChatEncoder(architecture: string, encoderName: string): Disposer;
   };
   /** handlers run on every engine instance's bus, with the engine they run for as second argument */
   readonly hooks: {
@@ -130,6 +138,16 @@ export class StagedRegistrations {
           if (staged && this.state === 'staging') return env.preview(staged);
           return env.snapshot().get(name as keyof EnvVars & string);
         }) as PluginContext['env']['get'],
+      },
+      text: {
+        register: <K extends TextProcessorKind>(kind: K, name: string, factory: TextProcessorFactory<K>) => {
+          this.declared(TEXT_PROVIDES_KIND[kind], name, kind);
+          return this.stage(`${kind} ${name}`, () => this.registries.text.register(kind, name, factory, id));
+        },
+        setDefaultChatEncoder: (architecture: string, encoderName: string) => {
+          this.declared('architectures', architecture, 'architecture (default chat encoder)');
+          return this.stage(`default chat encoder of ${architecture}`, () => this.registries.text.setDefaultChatEncoder(architecture, encoderName, id));
+        },
       },
       hooks: {
         on: <E extends LifecycleEventName>(event: E, handler: EventHandler<E>) =>

@@ -4,7 +4,9 @@
  */
 
 /** The manifest `provides` keys, one per registry. */
-export type ProvidesKind = 'architectures' | 'quantMethods' | 'kvPools' | 'coordinators' | 'kernels' | 'env';
+export type ProvidesKind =
+  | 'architectures' | 'quantMethods' | 'kvPools' | 'coordinators' | 'kernels' | 'env'
+  | 'chatEncoders' | 'reasoningParsers' | 'toolCallParsers';
 
 export interface ProviderStatus {
   pluginId: string;

@@ -50,7 +50,7 @@ describe('QuantMethodRegistry', () => {
     const reg = new QuantMethodRegistry();
     reg.register(wrapper('skipped', 1, { skip: true }));
     reg.register(wrapper('applied', 2));
-    const base = { name: 'base' };
+    const base: Method = { name: 'base' };
     const { method, chain } = reg.wrap(layer, base);
     expect(chain).toEqual(['applied']);
     expect(method.inner).toBe(base);
@@ -80,7 +80,7 @@ describe('QuantMethodRegistry', () => {
     const reg = new QuantMethodRegistry();
     reg.register(wrapper('inner', 1));
     reg.register(wrapper('outer', 2));
-    const base = Object.freeze({ name: 'base' });
+    const base: Readonly<Method> = Object.freeze({ name: 'base' });
     const { method } = reg.wrap(layer, base);
     expect(reg.isWrapped(method, 'inner')).toBe(true);
     expect(reg.isWrapped(method, 'outer')).toBe(true);

@@ -1,21 +1,16 @@
 /** What the HTTP app needs from the rest of the server: the served model and a few process-level hooks. */
 import type {
+  ChatEncoder,
   EngineClient,
   GenerationDefaults,
+  ReasoningParser,
   TextGenerationEvent,
   TextGenerationRequest,
   TextTokenizer,
+  ToolCallParser,
 } from '@plexus/core';
 
-/** Splits reasoning text out of a completion (none is implemented yet; the field reserves the seam). */
-export interface ReasoningParser {
-  readonly name: string;
-}
-
-/** Extracts tool calls from a completion (none yet: `tools` in a request is rejected while this is absent). */
-export interface ToolCallParser {
-  readonly name: string;
-}
+export type { ChatEncoder, ReasoningParser, ToolCallParser };
 
 /** The model the server answers for. The CLI builds it from a loaded checkpoint and an engine client. */
 export interface ServedModel {
@@ -29,7 +24,11 @@ export interface ServedModel {
   ready(): boolean;
   /** generation_config.json defaults (temperature, top_p, …, eos ids) applied when a request omits a field */
   defaults: GenerationDefaults;
+  /** renders chat prompts when the tokenizer has no chat template (e.g. DeepSeek-V4); a template always wins */
+  chatEncoder?: ChatEncoder;
+  /** --reasoning-parser: chat responses carry `reasoning_content` */
   reasoningParser?: ReasoningParser;
+  /** --tool-call-parser: chat requests may send `tools` / `tool_choice`; responses carry `tool_calls` */
   toolParser?: ToolCallParser;
   /** unix seconds shown as `created` in /v1/models (default: when the app was created) */
   createdAt?: number;

@@ -50,7 +50,8 @@ export async function* fakeStreamText(
       }
       completion += e.tokenIds.length;
       cached = Math.max(cached, e.cachedPromptTokens ?? 0);
-      held += decoder.push(e.tokenIds);
+      // as core's streamText: a stop token id ends generation and its text is withheld
+      held += decoder.push(e.tokenIds.filter((id) => !req.sampling.stopTokenIds.includes(id)));
       const hit = req.stop.map((s) => ({ s, at: held.indexOf(s) })).filter((h) => h.at >= 0).sort((a, b) => a.at - b.at)[0];
       if (hit) {
         engine.abort(req.id);

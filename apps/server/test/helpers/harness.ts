@@ -22,6 +22,8 @@ export interface HarnessOptions {
   hasChatTemplate?: boolean;
   deps?: Partial<AppDeps>;
   noModel?: boolean;
+  /** extra ServedModel fields (chat encoder, reasoning / tool-call parsers) */
+  model?: Partial<ServedModel>;
 }
 
 export function makeHarness(opts: HarnessOptions = {}) {
@@ -35,6 +37,7 @@ export function makeHarness(opts: HarnessOptions = {}) {
     engine,
     ready: opts.ready ?? (() => true),
     defaults: { eosTokenIds: [EOS] },
+    ...opts.model,
   };
   const app = createApp({
     pluginReport: () => ({ plugins: [{ id: 'fake', status: 'loaded' }] }),

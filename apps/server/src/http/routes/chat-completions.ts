@@ -1,9 +1,15 @@
-/** POST /v1/chat/completions: OpenAI chat, streaming (SSE) or not, n choices. */
+/**
+ * POST /v1/chat/completions: OpenAI chat, streaming (SSE) or not, n choices. With a reasoning parser the
+ * answer's reasoning goes to `reasoning_content`; with a tool-call parser, `tools` are described in the prompt
+ * and calls come back as `tool_calls` (finish_reason "tool_calls").
+ */
+import type { ToolCall } from '@plexus/core';
 import type { Hono } from 'hono';
 import { requireModel, type AppContext } from '../context.ts';
 import { chatLogprobs, type ChatTokenLogprob } from '../format/chat-logprobs.ts';
 import { usage } from '../format/usage.ts';
 import { newId, unixSeconds } from '../generation/ids.ts';
+import { ChatOutputParser, foldToolCalls, type ChatOutputDelta } from '../generation/chat-output.ts';
 import { peekFirst, replay } from '../generation/peek-first.ts';
 import { missingDone, runChoices, type ChoiceEvent } from '../generation/run-choices.ts';
 import { encodeChatPrompt } from '../prompt/chat-prompt.ts';
@@ -15,6 +21,7 @@ import { buildTextRequests, checkGenerationFields } from '../sampling/resolve-ge
 import { chatCompletionRequestSchema, type ChatCompletionRequest } from '../schemas/chat-completion-request.ts';
 import { DONE, sseResponse } from '../sse/sse-response.ts';
 import { streamErrorFrame } from '../sse/stream-error-frame.ts';
+import { planTools, type ToolPlan } from '../tools/tool-plan.ts';
 import type { ServedModel } from '../types.ts';
 
 export function registerChatCompletions(app: Hono, ctx: AppContext): void {
@@ -23,13 +30,17 @@ export function registerChatCompletions(app: Hono, ctx: AppContext): void {
     const req = validateBody(chatCompletionRequestSchema, body, ctx.logger, '/v1/chat/completions');
     const model = requireModel(ctx, req.model);
     rejectUnsupportedChat(req, model);
-    const { fields, names } = chatFields(req);
+    const plan = planTools(req, model);
+    const { fields, names } = chatFields(req, keepsSpecialTokens(model, plan));
     checkGenerationFields(fields, names, model, ctx.limits);
-    const promptIds = encodeChatPrompt(model.tokenizer, req.messages, {
+    const prompt = encodeChatPrompt(model, req.messages, {
       addGenerationPrompt: req.add_generation_prompt,
       templateKwargs: req.chat_template_kwargs,
-      tools: req.tools,
+      tools: plan.promptTools,
+      reasoningEffort: req.reasoning_effort,
+      answerPrefix: plan.forcedPrefix,
     });
+    const promptIds = prompt.ids;
     const id = newId('chatcmpl');
     // the room left in the context is the default completion length (vLLM), unless generation_config caps it
     const requests = buildTextRequests(fields, names, model, promptIds, {
@@ -38,7 +49,16 @@ export function registerChatCompletions(app: Hono, ctx: AppContext): void {
     });
     const signal = c.req.raw.signal;
     const events = runChoices(requests, { streamText: await ctx.streamText(), model, metrics: ctx.metrics, signal });
-    const meta: ChatMeta = { id, created: unixSeconds(), model, n: fields.n, promptTokens: promptIds.length, topLogprobs: fields.returnLogprob ? fields.topLogprobs : -1 };
+    const parsing = model.reasoningParser !== undefined || plan.parser !== undefined;
+    const meta: ChatMeta = {
+      id,
+      created: unixSeconds(),
+      model,
+      n: fields.n,
+      promptTokens: promptIds.length,
+      topLogprobs: fields.returnLogprob ? fields.topLogprobs : -1,
+      newParser: parsing ? () => new ChatOutputParser(model.reasoningParser, plan, prompt.text) : undefined,
+    };
     if (!req.stream) return c.json(await collectChat(events, meta));
     const peeked = await peekFirst(events);
     const frames = chatFrames(replay(peeked), meta, {
@@ -49,7 +69,12 @@ export function registerChatCompletions(app: Hono, ctx: AppContext): void {
   });
 }
 
-function chatFields(req: ChatCompletionRequest): { fields: GenerationFields; names: FieldNames } {
+/** parsers whose markers may be special tokens need them in the text, unless the client decides otherwise */
+function keepsSpecialTokens(model: ServedModel, plan: ToolPlan): boolean {
+  return (model.reasoningParser?.needsSpecialTokens ?? false) || (plan.parser?.needsSpecialTokens ?? false);
+}
+
+function chatFields(req: ChatCompletionRequest, keepSpecialTokens: boolean): { fields: GenerationFields; names: FieldNames } {
   const useCompletionTokens = req.max_completion_tokens !== undefined && req.max_completion_tokens !== null;
   return {
     fields: {
@@ -66,7 +91,7 @@ function chatFields(req: ChatCompletionRequest): { fields: GenerationFields; nam
       stop: req.stop,
       stopTokenIds: req.stop_token_ids,
       ignoreEos: req.ignore_eos,
-      skipSpecialTokens: req.skip_special_tokens,
+      skipSpecialTokens: req.skip_special_tokens ?? (keepSpecialTokens ? false : undefined),
       n: req.n ?? 1,
       returnLogprob: req.logprobs ?? false,
       topLogprobs: req.top_logprobs ?? 0,
@@ -88,31 +113,63 @@ interface ChatMeta {
   promptTokens: number;
   /** -1 = logprobs not requested */
   topLogprobs: number;
+  /** one output parser per choice, when a reasoning or tool-call parser applies */
+  newParser?: () => ChatOutputParser;
+}
+
+/** finish_reason "tool_calls" when the answer ended (not cut off) with calls */
+const finishReason = (reason: string, toolCalls: number): string => (reason === 'stop' && toolCalls > 0 ? 'tool_calls' : reason);
+
+/** a streamed delta: only the parts that have text */
+function outputDelta(out: ChatOutputDelta): Record<string, unknown> {
+  const delta: Record<string, unknown> = {};
+  if (out.reasoning) delta.reasoning_content = out.reasoning;
+  if (out.content) delta.content = out.content;
+  if (out.toolCalls.length > 0) delta.tool_calls = out.toolCalls;
+  return delta;
+}
+
+/** the assistant message of a non-streaming choice: the whole text through the same parsers as streaming */
+function chatMessage(text: string, meta: ChatMeta) {
+  if (!meta.newParser) return { role: 'assistant' as const, content: text as string | null, tool_calls: [] as ToolCall[] };
+  const parser = meta.newParser();
+  const a = parser.push(text);
+  const b = parser.finish();
+  const toolCalls = foldToolCalls([...a.toolCalls, ...b.toolCalls]);
+  const content = a.content + b.content;
+  return {
+    role: 'assistant' as const,
+    // OpenAI sends null content when the answer is only tool calls
+    content: content === '' && toolCalls.length > 0 ? null : content,
+    ...(meta.model.reasoningParser ? { reasoning_content: a.reasoning + b.reasoning || null } : {}),
+    tool_calls: toolCalls,
+  };
 }
 
 async function collectChat(events: AsyncGenerator<ChoiceEvent>, meta: ChatMeta) {
-  const text = Array.from({ length: meta.n }, () => '');
+  const texts = Array.from({ length: meta.n }, () => '');
   const logprobs: ChatTokenLogprob[][] = Array.from({ length: meta.n }, () => []);
   const done: Array<Extract<ChoiceEvent, { type: 'done' }> | undefined> = new Array(meta.n);
   for await (const ev of events) {
     if (ev.type === 'error') throw ev.error;
     if (ev.type === 'delta') {
-      text[ev.index] += ev.text;
+      texts[ev.index] += ev.text;
       if (meta.topLogprobs >= 0 && ev.logprobs) logprobs[ev.index].push(...chatLogprobs(meta.model.tokenizer, ev.logprobs, meta.topLogprobs));
     } else done[ev.index] = ev;
   }
   let completionTokens = 0;
   let cached = 0;
-  const choices = text.map((content, index) => {
+  const choices = texts.map((text, index) => {
     const d = done[index];
     if (!d) throw missingDone(index);
     completionTokens += d.completionTokens;
     cached = Math.max(cached, d.cachedTokens);
+    const message = chatMessage(text, meta);
     return {
       index,
-      message: { role: 'assistant' as const, content, tool_calls: [] },
+      message,
       logprobs: meta.topLogprobs >= 0 ? { content: logprobs[index] } : null,
-      finish_reason: d.finishReason,
+      finish_reason: finishReason(d.finishReason, message.tool_calls.length),
       stop_reason: d.matchedStop ?? null,
     };
   });
@@ -143,6 +200,7 @@ async function* chatFrames(
       choices: choice ? [choice] : [],
       ...(opts.includeUsage ? { usage: opts.continuousUsage ? usage(meta.promptTokens, completionTokens, cached) : null } : {}),
     });
+  const parsers = meta.newParser ? Array.from({ length: meta.n }, meta.newParser) : undefined;
   try {
     for (let index = 0; index < meta.n; index++) {
       yield chunk({ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null });
@@ -152,12 +210,22 @@ async function* chatFrames(
       if (ev.type === 'delta') {
         completionTokens += ev.tokenIds.length;
         const lp = meta.topLogprobs >= 0 && ev.logprobs ? { content: chatLogprobs(meta.model.tokenizer, ev.logprobs, meta.topLogprobs) } : null;
-        if (ev.text === '' && !lp) continue;
-        yield chunk({ index: ev.index, delta: { content: ev.text }, logprobs: lp, finish_reason: null });
+        const delta = parsers ? outputDelta(parsers[ev.index].push(ev.text)) : { content: ev.text };
+        const empty = parsers ? Object.keys(delta).length === 0 : ev.text === '';
+        if (empty && !lp) continue;
+        yield chunk({ index: ev.index, delta: empty ? { content: '' } : delta, logprobs: lp, finish_reason: null });
       } else {
         cached = Math.max(cached, ev.cachedTokens);
         finalCompletionTokens += ev.completionTokens;
-        yield chunk({ index: ev.index, delta: {}, logprobs: null, finish_reason: ev.finishReason, stop_reason: ev.matchedStop ?? null });
+        let reason: string = ev.finishReason;
+        if (parsers) {
+          // the text ended: whatever the parsers held back (a half marker, an open call) comes out now
+          const parser = parsers[ev.index];
+          const rest = outputDelta(parser.finish());
+          if (Object.keys(rest).length > 0) yield chunk({ index: ev.index, delta: rest, logprobs: null, finish_reason: null });
+          reason = finishReason(reason, parser.toolCallCount);
+        }
+        yield chunk({ index: ev.index, delta: {}, logprobs: null, finish_reason: reason, stop_reason: ev.matchedStop ?? null });
       }
     }
     if (opts.includeUsage) {

@@ -18,10 +18,10 @@ export function registerTokenize(app: Hono, ctx: AppContext): void {
       if (hasPrompt === hasMessages) throw badRequest('Send exactly one of `prompt` and `messages`.', hasPrompt ? 'messages' : 'prompt');
       const tokens = hasPrompt
         ? model.tokenizer.encode(req.prompt!, { addSpecialTokens: req.add_special_tokens ?? true })
-        : encodeChatPrompt(model.tokenizer, req.messages!, {
+        : encodeChatPrompt(model, req.messages!, {
             addGenerationPrompt: req.add_generation_prompt,
             templateKwargs: req.chat_template_kwargs,
-          });
+          }).ids;
       return c.json({ tokens, count: tokens.length, max_model_len: model.maxModelLen });
     });
   }

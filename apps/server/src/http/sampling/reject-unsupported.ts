@@ -25,12 +25,7 @@ function rejectCommon(req: CommonFields): void {
 
 export function rejectUnsupportedChat(req: ChatCompletionRequest, model: ServedModel): void {
   rejectCommon(req);
-  if (req.tools && req.tools.length > 0 && !model.toolParser) {
-    throw unsupportedField('tools', 'no tool-call parser is active for this model');
-  }
-  if (req.tool_choice !== undefined && req.tool_choice !== null && req.tool_choice !== 'none' && !model.toolParser) {
-    throw unsupportedField('tool_choice', 'no tool-call parser is active for this model');
-  }
+  // tools / tool_choice / parallel_tool_calls: see tools/tool-plan.ts
   if (req.functions && req.functions.length > 0) throw unsupportedField('functions', 'use `tools` (function calling is not implemented)');
   if (req.function_call !== undefined && req.function_call !== null && req.function_call !== 'none') {
     throw unsupportedField('function_call', 'function calling is not implemented');

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Engine } from './engine.ts';
-import { loadModelForWorker } from './model-loader.ts';
+import { loadEnginePartsForWorker, type WorkerEngineParts } from './model-loader.ts';
 import { serializeError, type EngineWorkerSpec, type FromWorker, type ToWorker } from './worker-protocol.ts';
 import type { EngineEvent } from './types.ts';
 
@@ -22,14 +22,24 @@ port.on('message', (msg: ToWorker) => (handle ? handle(msg) : early.push(msg)));
 
 async function main(): Promise<void> {
   let engine: Engine;
+  let parts: WorkerEngineParts | undefined;
   try {
-    const model = await loadModelForWorker(spec);
-    engine = new Engine({ model }, spec.engine);
+    parts = await loadEnginePartsForWorker(spec);
+    const { dispose: _dispose, ...deps } = parts;
+    engine = new Engine(deps, spec.engine);
   } catch (err) {
+    if (parts) releaseAfterFailedStart(parts);
     post({ type: 'load-error', error: serializeError(err) });
     port!.close();
     return;
   }
+  const release = () => {
+    try {
+      parts?.dispose?.();
+    } catch (err) {
+      parts?.logger?.warn({ err }, 'releasing the engine runtime failed');
+    }
+  };
 
   let outbox: EngineEvent[] = [];
   const flush = () => {
@@ -53,6 +63,7 @@ async function main(): Promise<void> {
       case 'shutdown':
         void engine.shutdown({ deadlineMs: msg.deadlineMs }).then(() => {
           if (outbox.length > 0) flush();
+          release();
           post({ type: 'shutdown-done' });
           port!.close();
         });
@@ -61,6 +72,17 @@ async function main(): Promise<void> {
   };
   post({ type: 'ready', stats: engine.stats() });
   for (const msg of early.splice(0)) handle(msg);
+}
+
+/** the Engine never took ownership: the model and the loader's resources are released here */
+function releaseAfterFailedStart(parts: WorkerEngineParts): void {
+  for (const release of [() => parts.model.dispose(), () => parts.dispose?.()]) {
+    try {
+      release();
+    } catch {
+      // the load error is what gets reported
+    }
+  }
 }
 
 void main();

@@ -1,15 +1,29 @@
 /**
- * How the engine worker turns its serialisable spec into a CausalLM. A thin seam: the loader is
- * injected — per spec (`loaderModule`, a module exporting `loadModel`), per call, or as the
- * thread's default (`setDefaultWorkerModelLoader`, where the runtime / ModelRegistry plugs in).
+ * How the engine worker turns its serialisable spec into what its Engine runs on. A thin seam: the
+ * loader is injected — per call, per spec (`loaderModule`, a module exporting `loadModel`), or as the
+ * thread's default (`setDefaultWorkerModelLoader`). With none of those the worker builds a Plexus
+ * runtime of its own and loads `spec.modelPath` through the ModelRegistry (runtime-model-loader.ts).
+ * A loader returns a bare CausalLM (tests' fake models) or the full engine parts (KV pool factory,
+ * hooks, logger, and a dispose that runs after the engine has shut down).
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ModelNotSupportedError } from '../errors.ts';
-import type { CausalLM } from '../model/types.ts';
+import type { CausalLM, KvPool, KvPoolRequest } from '../model/types.ts';
+import type { EngineHookSink, EngineLogger } from './engine-hooks.ts';
 import type { EngineWorkerSpec } from './worker-protocol.ts';
 
-export type WorkerModelLoader = (spec: EngineWorkerSpec) => Promise<CausalLM>;
+/** what an Engine needs besides its options, plus cleanup for after engine.shutdown() */
+export interface WorkerEngineParts {
+  model: CausalLM;
+  createKvPool?: (req: KvPoolRequest) => KvPool;
+  kvBytesPerBlock?: (req: KvPoolRequest) => number;
+  hooks?: EngineHookSink;
+  logger?: EngineLogger;
+  dispose?(): void;
+}
+
+export type WorkerModelLoader = (spec: EngineWorkerSpec) => Promise<CausalLM | WorkerEngineParts>;
 
 let defaultLoader: WorkerModelLoader | undefined;
 
@@ -20,14 +34,27 @@ export function setDefaultWorkerModelLoader(loader: WorkerModelLoader | undefine
   return previous;
 }
 
-export async function loadModelForWorker(spec: EngineWorkerSpec, loader?: WorkerModelLoader): Promise<CausalLM> {
-  const load = loader ?? (spec.loaderModule ? await importLoader(spec.loaderModule) : defaultLoader);
-  if (!load) {
-    throw new ModelNotSupportedError(`no model loader is configured for the engine worker (model ${spec.modelPath}); set EngineWorkerSpec.loaderModule or register one with setDefaultWorkerModelLoader`);
+export async function loadEnginePartsForWorker(spec: EngineWorkerSpec, loader?: WorkerModelLoader): Promise<WorkerEngineParts> {
+  const load = loader ?? (spec.loaderModule ? await importLoader(spec.loaderModule) : defaultLoader ?? (await runtimeLoader()));
+  const loaded = await load(spec);
+  const parts: WorkerEngineParts = isEngineParts(loaded) ? loaded : { model: loaded };
+  try {
+    checkCausalLM(parts.model, spec);
+  } catch (e) {
+    parts.dispose?.();
+    throw e;
   }
-  const model = await load(spec);
-  checkCausalLM(model, spec);
-  return model;
+  return parts;
+}
+
+/** the model alone (the caller owns it) */
+export async function loadModelForWorker(spec: EngineWorkerSpec, loader?: WorkerModelLoader): Promise<CausalLM> {
+  return (await loadEnginePartsForWorker(spec, loader)).model;
+}
+
+async function runtimeLoader(): Promise<WorkerModelLoader> {
+  // imported on demand: a worker with an injected loader never builds a runtime
+  return (await import('./runtime-model-loader.ts')).loadRuntimeEngineParts;
 }
 
 async function importLoader(specifier: string): Promise<WorkerModelLoader> {
@@ -38,6 +65,10 @@ async function importLoader(specifier: string): Promise<WorkerModelLoader> {
     throw new ModelNotSupportedError(`model loader module ${specifier} exports no loadModel(spec) function`);
   }
   return fn as WorkerModelLoader;
+}
+
+function isEngineParts(x: unknown): x is WorkerEngineParts {
+  return !!x && typeof x === 'object' && typeof (x as { forward?: unknown }).forward !== 'function' && 'model' in x;
 }
 
 function checkCausalLM(model: unknown, spec: EngineWorkerSpec): asserts model is CausalLM {

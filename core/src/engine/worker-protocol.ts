@@ -12,6 +12,19 @@ export interface EngineWorkerSpec {
    * overrides the default loader (model-loader.ts). Tests point it at a fake model.
    */
   loaderModule?: string;
+  /** Optional extension: how the default loader builds the worker's own Plexus runtime (runtime-model-loader.ts). */
+  runtime?: WorkerRuntimeSpec;
+}
+
+/** Serialisable createPlexus options for the engine worker; `pluginPaths` above are its --plugin values. */
+export interface WorkerRuntimeSpec {
+  /** the environment to snapshot (default: the worker's copy of process.env) */
+  env?: Record<string, string>;
+  strictEnv?: boolean;
+  /** base for relative plugin paths (default: the worker's cwd) */
+  cwd?: string;
+  /** coordinator names for the engine's scope */
+  coordinators?: string[];
 }
 
 export interface SerializedError {

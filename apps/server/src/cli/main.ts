@@ -3,11 +3,12 @@ import { InvalidArgumentError, PlexusError } from '@plexus/core';
 import type { CliCommand, CliIO } from './cli-io.ts';
 import { benchCommand } from './bench-command.ts';
 import { envCommand } from './env-command.ts';
+import { generateCommand } from './generate-command.ts';
 import { kernelsCommand } from './kernels-command.ts';
 import { pluginsCommand } from './plugins-command.ts';
 import { serveCommand } from './serve-command.ts';
 
-export const COMMANDS: readonly CliCommand[] = [serveCommand, pluginsCommand, envCommand, kernelsCommand, benchCommand];
+export const COMMANDS: readonly CliCommand[] = [serveCommand, generateCommand, pluginsCommand, envCommand, kernelsCommand, benchCommand];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

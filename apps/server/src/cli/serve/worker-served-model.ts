@@ -1,0 +1,31 @@
+/**
+ * The ServedModel of `plexus serve`: the tokenizer lives in the main thread, the engine in its worker.
+ * Not ready (GET /health 503) until the worker has built the model and its KV pool; max_model_len is
+ * the engine's effective context length from then on.
+ */
+import type { EngineStats, GenerationDefaults, TextTokenizer } from '@plexus/core';
+import type { WorkerEngineClient } from '@plexus/core/internal';
+import type { ServedModel } from '../../http/types.ts';
+
+export class WorkerServedModel implements ServedModel {
+  private stats: EngineStats | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly tokenizer: TextTokenizer,
+    readonly engine: WorkerEngineClient,
+    readonly defaults: GenerationDefaults,
+    /** what max_model_len shows until the engine reports its own (the configured or the model's context) */
+    private readonly provisionalMaxLen: number,
+  ) {
+    engine.ready.then((s) => (this.stats = s), () => undefined);
+  }
+
+  get maxModelLen(): number {
+    return this.stats?.contextLength ?? this.provisionalMaxLen;
+  }
+
+  ready(): boolean {
+    return this.stats !== undefined;
+  }
+}

@@ -39,6 +39,9 @@ export async function startServe(argv: string[]): Promise<ServeSession> {
     logPlugins(plexus);
     const config = resolveServeConfig(flags, readServerEnv(plexus.envSnapshot()));
     const preflight = await preflightModel(plexus, config.modelPath);
+    // parser names are checked before the worker starts, so a typo fails at once with the registered names
+    const reasoningParser = config.reasoningParser ? plexus.text.get('reasoningParser', config.reasoningParser) : undefined;
+    const toolParser = config.toolCallParser ? plexus.text.get('toolCallParser', config.toolCallParser) : undefined;
     log.info({ modelPath: config.modelPath, architecture: preflight.architecture, servedModelName: config.servedModelName }, 'starting the engine worker');
     const spec: EngineWorkerSpec = {
       modelPath: config.modelPath,
@@ -52,7 +55,12 @@ export async function startServe(argv: string[]): Promise<ServeSession> {
     const tokenizer = await loadTokenizer(config.modelPath);
     log.info({ vocabSize: tokenizer.vocabSize, chatTemplate: tokenizer.hasChatTemplate }, 'tokenizer loaded');
     const provisionalMaxLen = config.engine.contextLength ?? preflight.maxPositions ?? 0;
-    const model = new WorkerServedModel(config.servedModelName, tokenizer, worker, preflight.generation, provisionalMaxLen);
+    const chatEncoder = tokenizer.hasChatTemplate ? undefined : plexus.text.defaultChatEncoder(preflight.architecture);
+    const model = new WorkerServedModel(config.servedModelName, tokenizer, worker, preflight.generation, provisionalMaxLen, {
+      ...(chatEncoder ? { chatEncoder } : {}),
+      ...(reasoningParser ? { reasoningParser } : {}),
+      ...(toolParser ? { toolParser } : {}),
+    });
     const app = createApp({
       pluginReport: () => plexus.pluginReport(),
       model,

@@ -71,6 +71,13 @@ describe('serve flags and variables', () => {
     expect(flags.engine).toEqual({ chunkedPrefillSize: -1, maxRunningRequests: 8, maxTotalTokens: 4096, contextLength: 2048, maxQueuedRequests: 100, disableRadixCache: true });
   });
 
+  it('parser flags name TextProcessingRegistry entries and reach the config', async () => {
+    const config = resolveServeConfig(parseServeFlags(['--reasoning-parser', 'deepseek_v4', '--tool-call-parser', 'deepseek_v4']), (await serverEnv({})).values);
+    expect(config.reasoningParser).toBe('deepseek_v4');
+    expect(config.toolCallParser).toBe('deepseek_v4');
+    expect(() => parseServeFlags(['--tool-call-parser', ' '])).toThrow(InvalidArgumentError);
+  });
+
   it('bad flags are InvalidArgumentErrors that say what is expected', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--max-running-requests', '0'], /--max-running-requests must be an integer ≥ 1, got '0'/],

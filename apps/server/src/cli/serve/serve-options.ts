@@ -29,13 +29,16 @@ export const SERVE_FLAGS = {
   'disable-radix-cache': { type: 'boolean', default: false },
   'kv-cache-memory': { type: 'string' },
   'shutdown-timeout': { type: 'string' },
+  'reasoning-parser': { type: 'string' },
+  'tool-call-parser': { type: 'string' },
 } as const satisfies FlagSpec;
 
 export const SERVE_USAGE = [
   `plexus serve [--model-path DIR] [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] [--api-key KEY] [--served-model-name NAME]`,
   '  [--chunked-prefill-size N] [--max-running-requests N] [--max-total-tokens N] [--context-length N]',
   '  [--max-queued-requests N] [--disable-radix-cache] [--kv-cache-memory BYTES|512MiB|2GiB]',
-  `  [--shutdown-timeout SECONDS (default ${DEFAULT_SHUTDOWN_TIMEOUT_S})] ${RUNTIME_USAGE}`,
+  `  [--shutdown-timeout SECONDS (default ${DEFAULT_SHUTDOWN_TIMEOUT_S})] [--reasoning-parser NAME] [--tool-call-parser NAME]`,
+  `  ${RUNTIME_USAGE}`,
   '  without --model-path (or PLEXUS_MODEL_PATH) it serves the embedded models/plexus-tiny-qwen3',
 ].join('\n');
 
@@ -50,6 +53,9 @@ export interface ServeFlagValues {
   servedModelName?: string;
   kvCacheMemoryBytes?: number;
   shutdownTimeoutSeconds?: number;
+  /** names in the TextProcessingRegistry (e.g. deepseek_v4) */
+  reasoningParser?: string;
+  toolCallParser?: string;
   engine: EngineOptions;
 }
 
@@ -61,6 +67,8 @@ export interface ServeConfig {
   servedModelName: string;
   engine: EngineOptions;
   shutdownDeadlineMs: number;
+  reasoningParser: string | undefined;
+  toolCallParser: string | undefined;
 }
 
 export function parseServeFlags(argv: string[]): ServeFlagValues {
@@ -83,6 +91,8 @@ export function parseServeFlags(argv: string[]): ServeFlagValues {
   if (f['api-key'] !== undefined) values.apiKey = nonEmpty('api-key', f['api-key']);
   if (f['served-model-name'] !== undefined) values.servedModelName = nonEmpty('served-model-name', f['served-model-name']);
   if (f['kv-cache-memory'] !== undefined) values.kvCacheMemoryBytes = parseByteSize('kv-cache-memory', f['kv-cache-memory']);
+  if (f['reasoning-parser'] !== undefined) values.reasoningParser = nonEmpty('reasoning-parser', f['reasoning-parser']);
+  if (f['tool-call-parser'] !== undefined) values.toolCallParser = nonEmpty('tool-call-parser', f['tool-call-parser']);
   const timeout = parseNumberFlag('shutdown-timeout', f['shutdown-timeout'], { min: 0 });
   if (timeout !== undefined) values.shutdownTimeoutSeconds = timeout;
   return values;
@@ -102,6 +112,8 @@ export function resolveServeConfig(flags: ServeFlagValues, env: ServerEnvValues)
     servedModelName: flags.servedModelName ?? env.servedModelName ?? defaultServedModelName(modelPath),
     engine,
     shutdownDeadlineMs: Math.round((flags.shutdownTimeoutSeconds ?? env.shutdownTimeoutSeconds) * 1000),
+    reasoningParser: flags.reasoningParser,
+    toolCallParser: flags.toolCallParser,
   };
 }
 

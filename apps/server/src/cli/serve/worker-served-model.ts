@@ -3,12 +3,22 @@
  * Not ready (GET /health 503) until the worker has built the model and its KV pool; max_model_len is
  * the engine's effective context length from then on.
  */
-import type { EngineStats, GenerationDefaults, TextTokenizer } from '@plexus/core';
+import type { ChatEncoder, EngineStats, GenerationDefaults, ReasoningParser, TextTokenizer, ToolCallParser } from '@plexus/core';
 import type { WorkerEngineClient } from '@plexus/core/internal';
 import type { ServedModel } from '../../http/types.ts';
 
+/** text processors resolved from the TextProcessingRegistry (flags, or the architecture's default encoder) */
+export interface ServedTextProcessors {
+  chatEncoder?: ChatEncoder;
+  reasoningParser?: ReasoningParser;
+  toolParser?: ToolCallParser;
+}
+
 export class WorkerServedModel implements ServedModel {
   private stats: EngineStats | undefined;
+  readonly chatEncoder?: ChatEncoder;
+  readonly reasoningParser?: ReasoningParser;
+  readonly toolParser?: ToolCallParser;
 
   constructor(
     readonly name: string,
@@ -17,7 +27,11 @@ export class WorkerServedModel implements ServedModel {
     readonly defaults: GenerationDefaults,
     /** what max_model_len shows until the engine reports its own (the configured or the model's context) */
     private readonly provisionalMaxLen: number,
+    text: ServedTextProcessors = {},
   ) {
+    if (text.chatEncoder) this.chatEncoder = text.chatEncoder;
+    if (text.reasoningParser) this.reasoningParser = text.reasoningParser;
+    if (text.toolParser) this.toolParser = text.toolParser;
     engine.ready.then((s) => (this.stats = s), () => undefined);
   }
 

@@ -207,34 +207,4 @@ describe('sampler', () => {
     const ref = Array.from(v.keys()).sort((a, b) => v[b]! - v[a]! || a - b);
     for (const k of [1, 5, 64, 700, 4999]) expect(Array.from(selectTop(v, k))).toEqual(ref.slice(0, k));
   });
-
-  it('is fast on a 152k vocabulary: well under one full sort of the logits', () => {
-    const vocab = 151_936;
-    const rnd = testRng(1);
-    const logits = Float32Array.from({ length: vocab }, () => rnd() * 10 - 5);
-    // minimum of a few runs: robust to other processes sharing the 2 CI cores
-    const fastest = (fn: () => void, runs = 5) => {
-      let best = Infinity;
-      for (let i = 0; i < runs; i++) {
-        const t0 = performance.now();
-        fn();
-        best = Math.min(best, performance.now() - t0);
-      }
-      return best;
-    };
-    const fullSort = fastest(() => sortIndices(Int32Array.from({ length: vocab }, (_, i) => i), logits), 3);
-    const s = new Sampler(vocab, [0]);
-    const configs = [
-      greedy(100),
-      params({ temperature: 0.7, topP: 0.9, seed: 1 }),
-      params({ temperature: 0.7, topK: 50, topP: 0.9, seed: 1 }),
-      params({ temperature: 1, minP: 0.1, seed: 1 }),
-      params({ temperature: 1, seed: 1, returnLogprob: true, topLogprobs: 20, repetitionPenalty: 1.1, frequencyPenalty: 0.1 }),
-    ];
-    for (const p of configs) {
-      const st = s.createState(Array.from({ length: 500 }, (_, i) => i), p);
-      const ms = fastest(() => s.sample(logits, p, st));
-      expect(ms, `${JSON.stringify(p)}: ${ms.toFixed(1)} ms vs full sort ${fullSort.toFixed(1)} ms`).toBeLessThan(fullSort / 4);
-    }
-  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Sampler } from '../../src/engine/sampler.ts';
 import { applyPenalties, createPenaltyHistory, recordGenerated } from '../../src/engine/sampling/penalties.ts';
 import { uniformAt } from '../../src/engine/sampling/rng.ts';
-import { argmax, selectTop, sortIndices } from '../../src/engine/sampling/select-top.ts';
+import { argmax, selectTop } from '../../src/engine/sampling/select-top.ts';
 import { TruncationScratch, truncate } from '../../src/engine/sampling/truncation.ts';
 import type { SamplingParams } from '../../src/engine/types.ts';
 import { greedy, testRng } from './fake-model.ts';

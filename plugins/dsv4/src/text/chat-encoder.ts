@@ -7,11 +7,12 @@
  */
 import { InvalidArgumentError, type ChatEncodeOptions, type ChatEncoder, type ChatMessage } from '@plexus/core';
 import { buildConversation, dropEarlierReasoning, lastUserIndex, type Turn } from './conversation.ts';
+import { DSV4_TEXT_PROCESSOR } from '../manifest.ts';
 import { renderToolCalls } from './dsml-encode.ts';
 import { ASSISTANT, BOS, EOS, LATEST_REMINDER, TASK_TOKENS, THINK_END, THINK_START, USER } from './special-tokens.ts';
 import { renderToolsSection } from './tools-section.ts';
 
-export const DSV4_TEXT_NAME = 'deepseek_v4';
+export const DSV4_TEXT_NAME = DSV4_TEXT_PROCESSOR;
 
 const REASONING_EFFORT_MAX =
   'Reasoning Effort: Absolute maximum with no shortcuts permitted.\n' +

@@ -1,0 +1,76 @@
+// Register-tiled micro-kernels for the quantized GEMMs. They run under gemm_blocked (gemm_driver.h): the
+// driver packs x, each quant kernel's pack_b dequantizes a weight panel to f32 once per K block (the panel
+// is L2-sized scratch, never a copy of the model), and these multiply.
+#pragma once
+#include <cstdint>
+
+#include "common/simd_avx2.h"
+
+namespace plexus::qgemm {
+
+constexpr int kPortableMR = 4, kPortableNR = 8;
+
+// C[mr × nr] (row stride ldc) = (first ? bias-or-0 : C) + A_panel[kc][MR] · B_panel[kc][NR]
+static inline void micro_portable(int64_t kc, const float* A, const float* B, float* C, int64_t ldc, int mr, int nr, bool first, const float* bias) {
+  float acc[kPortableMR][kPortableNR] = {};
+  for (int64_t kk = 0; kk < kc; kk++) {
+    const float* b = B + kk * kPortableNR;
+    for (int i = 0; i < kPortableMR; i++) {
+      const float a = A[kk * kPortableMR + i];
+      for (int j = 0; j < kPortableNR; j++) acc[i][j] += a * b[j];
+    }
+  }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) C[i * ldc + j] = (first ? (bias ? bias[j] : 0.f) : C[i * ldc + j]) + acc[i][j];
+}
+
+#if PLEXUS_HAS_X86
+constexpr int kAvx2MR = 6, kAvx2NR = 16;
+
+// 6×16 tile in 12 accumulators: per k, two B vectors and one broadcast per row.
+PLEXUS_AVX2 static inline void micro_avx2(int64_t kc, const float* A, const float* B, float* C, int64_t ldc, int mr, int nr, bool first, const float* bias) {
+  __m256 c[kAvx2MR][2];
+  for (int i = 0; i < kAvx2MR; i++) c[i][0] = c[i][1] = _mm256_setzero_ps();
+  for (int64_t kk = 0; kk < kc; kk++) {
+    const __m256 b0 = _mm256_load_ps(B + kk * kAvx2NR), b1 = _mm256_load_ps(B + kk * kAvx2NR + 8);
+    const float* a = A + kk * kAvx2MR;
+    for (int i = 0; i < kAvx2MR; i++) {
+      const __m256 av = _mm256_broadcast_ss(a + i);
+      c[i][0] = _mm256_fmadd_ps(av, b0, c[i][0]);
+      c[i][1] = _mm256_fmadd_ps(av, b1, c[i][1]);
+    }
+  }
+  if (mr == kAvx2MR && nr == kAvx2NR) {
+    for (int i = 0; i < kAvx2MR; i++) {
+      float* row = C + i * ldc;
+      const __m256 base0 = first ? (bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps()) : _mm256_loadu_ps(row);
+      const __m256 base1 = first ? (bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps()) : _mm256_loadu_ps(row + 8);
+      _mm256_storeu_ps(row, _mm256_add_ps(base0, c[i][0]));
+      _mm256_storeu_ps(row + 8, _mm256_add_ps(base1, c[i][1]));
+    }
+    return;
+  }
+  alignas(32) float tile[kAvx2MR][kAvx2NR];
+  for (int i = 0; i < kAvx2MR; i++) { _mm256_store_ps(tile[i], c[i][0]); _mm256_store_ps(tile[i] + 8, c[i][1]); }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) C[i * ldc + j] = (first ? (bias ? bias[j] : 0.f) : C[i * ldc + j]) + tile[i][j];
+}
+
+// In-register transpose of 8 rows of 8 floats.
+PLEXUS_AVX2 static inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+#endif
+
+}  // namespace plexus::qgemm

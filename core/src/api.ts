@@ -4,6 +4,9 @@ export type * from './model/types.ts';
 export type * from './engine/types.ts';
 export { Tensor, DTYPE_BYTES } from '@plexus/native';
 export type { DType, NativeOps } from '@plexus/native';
+// RoPE frequency tables (default/linear/dynamic/llama3/yarn) are shared math that model plugins need
+export { computeRopeInvFreq } from '@plexus/native';
+export type { RopeFrequencies, RopeScalingConfig } from '@plexus/native';
 
 // ---- microkernel: runtime, registries, plugin API, env ----
 export { CORE_API_VERSION } from './kernel/version.ts';

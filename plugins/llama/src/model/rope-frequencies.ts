@@ -3,7 +3,7 @@
  * by the native package's HF-exact table code (YaRN's attention factor comes back as `mscale`, which
  * the rope op multiplies into cos and sin, exactly where transformers applies `attention_scaling`).
  */
-import { computeRopeInvFreq, type RopeFrequencies } from '@plexus/native';
+import { computeRopeInvFreq, type RopeFrequencies } from '@plexus/core';
 import type { RopeConfig } from './config/rope-config.ts';
 
 export function ropeFrequencies(rope: RopeConfig, maxPositionEmbeddings: number): RopeFrequencies {

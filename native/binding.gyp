@@ -27,7 +27,11 @@
         "csrc/bindings/async_bindings.cc",
         "csrc/ops/fp8_gemm.cc",
         "csrc/ops/mxfp4_gemm.cc",
-        "csrc/bindings/quant_bindings.cc"
+        "csrc/bindings/quant_bindings.cc",
+        "csrc/ops/dsv4_sparse_attention.cc",
+        "csrc/ops/dsv4_indexer_scores.cc",
+        "csrc/ops/dsv4_compress_windows.cc",
+        "csrc/bindings/dsv4_bindings.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "csrc"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL"],

@@ -11,3 +11,5 @@ export type {
   QuantOps, QuantOpName, QuantKernelRow, Fp8MatmulArgs, Fp8ScaleDType, Mxfp4Matrix, Mxfp4MatmulArgs, Mxfp4MoeArgs, Mxfp4PackArgs,
   NibbleOrder, SwigluActivation,
 } from './quant-ops.ts';
+export { dsv4Ops, hasDsv4Kernels, DSV4_OP_NAMES } from './dsv4-ops.ts';
+export type { Dsv4Ops, Dsv4OpName, Dsv4SparseAttentionArgs, Dsv4IndexerScoresArgs, Dsv4CompressWindowsArgs } from './dsv4-ops.ts';

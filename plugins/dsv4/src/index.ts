@@ -4,16 +4,15 @@
  * of real checkpoints come from whichever quant plugin registers a method for them (never imported here).
  */
 import type { PluginContext } from '@plexus/core';
-import { DSV4_KERNELS } from './kernels/rows.ts';
+import { dsv4KernelRows } from './kernels/rows.ts';
 import { DSV4_KV_POOL_PROVIDER } from './kv/kv-pool-provider.ts';
 import { DSV4_ARCHITECTURES, DSV4_TEXT_PROCESSOR } from './manifest.ts';
 import { createDeepseekV4ChatEncoder, createDeepseekV4ReasoningParser, createDeepseekV4ToolParser } from './text/index.ts';
 import { createDsv4Model } from './model/dsv4-model.ts';
 
 export function register(ctx: PluginContext): void {
-  ctx.kernels.register('dsv4SparseAttention', DSV4_KERNELS.dsv4SparseAttention);
-  ctx.kernels.register('dsv4IndexerScores', DSV4_KERNELS.dsv4IndexerScores);
-  ctx.kernels.register('dsv4CompressWindows', DSV4_KERNELS.dsv4CompressWindows);
+  // native AVX2 / portable C++ rows first, the TypeScript reference rows last
+  for (const { op, row } of dsv4KernelRows()) ctx.kernels.register(op, row);
   ctx.kvPools.register(DSV4_KV_POOL_PROVIDER);
   ctx.models.register({
     architectures: DSV4_ARCHITECTURES,
@@ -31,4 +30,4 @@ export { parseDsv4Config } from './config/dsv4-config.ts';
 export type { Dsv4Config, Dsv4LayerSpec } from './config/dsv4-config.ts';
 export { createV4KvPool, isV4KvPool } from './kv/v4-kv-pool.ts';
 export type { V4KvPool } from './kv/v4-kv-pool.ts';
-export { DSV4_KERNELS } from './kernels/rows.ts';
+export { DSV4_KERNELS, dsv4KernelRows } from './kernels/rows.ts';

@@ -8,12 +8,19 @@ export const DSV4_ARCHITECTURES = ['DeepseekV4ForCausalLM'] as const;
 export const DSV4_KV_POOL_ID = 'dsv4.v4-cache';
 /** name of the chat encoder, reasoning parser and tool-call parser (--reasoning-parser deepseek_v4) */
 export const DSV4_TEXT_PROCESSOR = 'deepseek_v4';
-/** op name → its TypeScript row (native rows belong in native/ later, see src/kernels/) */
+/**
+ * op name → its kernel row ids, in resolution order: native AVX2, native portable C++ (what
+ * PLEXUS_FORCE_PORTABLE_KERNELS picks) and the TypeScript reference row (last; see src/kernels/)
+ */
 export const DSV4_KERNEL_ROWS = {
-  dsv4SparseAttention: 'dsv4SparseAttention.portable',
-  dsv4IndexerScores: 'dsv4IndexerScores.portable',
-  dsv4CompressWindows: 'dsv4CompressWindows.portable',
+  dsv4SparseAttention: kernelRowIds('dsv4SparseAttention'),
+  dsv4IndexerScores: kernelRowIds('dsv4IndexerScores'),
+  dsv4CompressWindows: kernelRowIds('dsv4CompressWindows'),
 } as const;
+
+function kernelRowIds<Op extends string>(op: Op) {
+  return { avx2: `${op}.avx2`, portable: `${op}.portable`, typescript: `${op}.ts.portable` } as const;
+}
 
 export const manifest = {
   id: 'dsv4',
@@ -23,7 +30,7 @@ export const manifest = {
   provides: {
     architectures: [...DSV4_ARCHITECTURES],
     kvPools: [DSV4_KV_POOL_ID],
-    kernels: Object.values(DSV4_KERNEL_ROWS),
+    kernels: Object.values(DSV4_KERNEL_ROWS).flatMap((ids) => Object.values(ids)),
     chatEncoders: [DSV4_TEXT_PROCESSOR],
     reasoningParsers: [DSV4_TEXT_PROCESSOR],
     toolCallParsers: [DSV4_TEXT_PROCESSOR],

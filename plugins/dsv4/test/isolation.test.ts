@@ -47,7 +47,7 @@ describe('dsv4 plugin isolation', () => {
       expect(plexus.plugins().find((p) => p.manifest?.id === 'dsv4')?.status).toBe('loaded');
       expect(plexus.models.has('DeepseekV4ForCausalLM')).toBe(true);
       expect(plexus.kvPools.ids()).toContain('dsv4.v4-cache');
-      expect(plexus.kernels.rows('dsv4SparseAttention').map((r) => r.id)).toEqual(['dsv4SparseAttention.portable']);
+      expect(plexus.kernels.rows('dsv4SparseAttention').map((r) => r.id)).toEqual(['dsv4SparseAttention.avx2', 'dsv4SparseAttention.portable', 'dsv4SparseAttention.ts.portable']);
       expect(plexus.text.has('reasoningParser', 'deepseek_v4')).toBe(true);
       expect(plexus.text.has('toolCallParser', 'deepseek_v4')).toBe(true);
       expect(plexus.text.defaultChatEncoder('DeepseekV4ForCausalLM')).toBeDefined();

@@ -1,10 +1,10 @@
 /**
  * What a model provider receives from the runtime (ops bound through a KernelRegistry, a QuantMethodRegistry),
- * built directly for tests: native rows of one variant plus the dsv4 plugin's own rows.
+ * built directly for tests: native rows of one variant plus the dsv4 plugin's own rows (native and TypeScript).
  */
 import { KernelRegistry, QuantMethodRegistry, type KernelOps } from '@plexus/core';
 import { capabilities, nativeKernelRows, type KernelVariant } from '@plexus/native';
-import { DSV4_KERNELS } from '../../src/kernels/rows.ts';
+import { dsv4KernelRows } from '../../src/kernels/rows.ts';
 
 export interface TestBuildContext {
   readonly ops: KernelOps;
@@ -18,8 +18,10 @@ export function testBuildContext(variant: KernelVariant = 'optimized'): TestBuil
     if (variant === 'portable' && !row.id.endsWith('.portable')) continue;
     kernels.register(row.op, row as never, 'native');
   }
-  kernels.register('dsv4SparseAttention', DSV4_KERNELS.dsv4SparseAttention, 'dsv4');
-  kernels.register('dsv4IndexerScores', DSV4_KERNELS.dsv4IndexerScores, 'dsv4');
-  kernels.register('dsv4CompressWindows', DSV4_KERNELS.dsv4CompressWindows, 'dsv4');
+  // the plugin's rows by priority (native first); 'portable' keeps what PLEXUS_FORCE_PORTABLE_KERNELS keeps
+  for (const { op, row } of dsv4KernelRows()) {
+    if (variant === 'portable' && !row.id.endsWith('.portable')) continue;
+    kernels.register(op, row, 'dsv4');
+  }
   return { ops: kernels.bindOps(), quant: new QuantMethodRegistry(), kernels };
 }

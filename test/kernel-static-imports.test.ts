@@ -83,3 +83,61 @@ describe('core imports no plugin', () => {
     expect(violations(file, "import { x } from './registries/registration.ts'; import '@plexus/native';", pluginNames)).toEqual([]);
   });
 });
+
+/**
+ * The other direction: a plugin reaches the core only through `@plexus/core` (its public API and the
+ * context it is given). Relative imports stay inside the plugin; packages must be declared in its
+ * package.json; `@plexus/core/internal`, other plugins and core/src paths are off limits.
+ */
+function pluginViolations(pluginDir: string, file: string, source: string, declared: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  const rel = path.relative(ROOT, file);
+  for (const spec of specifiers(source)) {
+    if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('file:')) {
+      const target = path.resolve(path.dirname(file), spec.startsWith('file:') ? fileURLToPath(spec) : spec);
+      if (!(target === pluginDir || target.startsWith(pluginDir + path.sep))) out.push(`${rel} imports ${spec} (outside its plugin)`);
+      continue;
+    }
+    if (spec.startsWith('node:')) continue;
+    const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
+    if (spec === '@plexus/core') continue;
+    if (pkg === '@plexus/core') out.push(`${rel} imports ${spec} (only the public '@plexus/core' API is for plugins)`);
+    else if (!declared.has(pkg)) out.push(`${rel} imports ${spec}, which its package.json does not declare`);
+  }
+  return out;
+}
+
+function declaredPackages(pluginDir: string): Set<string> {
+  const pkg = JSON.parse(readFileSync(path.join(pluginDir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  const names = [pkg.dependencies, pkg.peerDependencies, pkg.optionalDependencies].flatMap((d) => Object.keys(d ?? {}));
+  // a plugin may never depend on another plugin or on the server
+  return new Set(names.filter((n) => !n.startsWith('@plexus/plugin-') && n !== '@plexus/server'));
+}
+
+describe('plugins reach the core only through @plexus/core', () => {
+  const pluginDirs = readdirSync(PLUGINS, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(PLUGINS, e.name));
+
+  it('no plugin source imports core internals, another plugin or an undeclared package', () => {
+    const all = pluginDirs.flatMap((dir) => {
+      const src = path.join(dir, 'src');
+      const declared = declaredPackages(dir);
+      return walk(src).flatMap((file) => pluginViolations(dir, file, readFileSync(file, 'utf8'), declared));
+    });
+    expect(all).toEqual([]);
+  });
+
+  it('the scanner catches every kind of violation', () => {
+    const dir = path.join(PLUGINS, 'example');
+    const file = path.join(dir, 'src', 'model', 'x.ts');
+    const declared = new Set(['@plexus/native']);
+    const cases = [
+      "import { createLinear } from '../../../../core/src/quant/index.ts';",
+      "import { Engine } from '@plexus/core/internal';",
+      "import { register } from '../../../llama/src/index.ts';",
+      "import { x } from '@plexus/plugin-llama';",
+      "import pino from 'pino';",
+    ];
+    for (const code of cases) expect(pluginViolations(dir, file, code, declared), code).toHaveLength(1);
+    expect(pluginViolations(dir, file, "import { Tensor } from '@plexus/core'; import { a } from '../util.ts'; import fs from 'node:fs'; import { mxfp4Pack } from '@plexus/native';", declared)).toEqual([]);
+  });
+});

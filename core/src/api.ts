@@ -51,3 +51,6 @@ export { formatPluginReport } from './kernel/plugins/plugin-report.ts';
 export type { PluginRecord, PluginRecordJson, PluginReportJson, PluginStatus } from './kernel/plugins/plugin-report.ts';
 export { satisfiesRange } from './kernel/plugins/semver-range.ts';
 export * from './text/index.ts';
+// standard quant methods (unquantized, fp8-block) and the generic MoE layer that model plugins build on
+export * from './quant/index.ts';
+export * from './moe/index.ts';

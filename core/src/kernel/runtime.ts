@@ -27,6 +27,7 @@ import { KvPoolRegistry } from './registries/kv-pool-registry.ts';
 import { HookTable } from './registries/lifecycle-hooks.ts';
 import { ModelRegistry } from './registries/model-registry.ts';
 import { QuantMethodRegistry } from './registries/quant-method-registry.ts';
+import { registerCoreQuant } from '../quant/index.ts';
 import { TEXT_PROVIDES_KIND, TextProcessingRegistry } from '../text/text-processing-registry.ts';
 import { CORE_API_VERSION } from './version.ts';
 import { PlexusError } from '../errors.ts';
@@ -122,6 +123,8 @@ export async function createPlexus(opts: PlexusOptions = {}): Promise<Plexus> {
   const providers = providerLookupFrom(() => loader?.records() ?? []);
   const models = new ModelRegistry({ disabledArchitectures: snapshot.get('PLEXUS_DISABLED_MODEL_ARCHS'), providers });
   const quantMethods = new QuantMethodRegistry();
+  // standard quant methods are core, not a plugin: fp8-block and its kernel rows exist before any model loads
+  registerCoreQuant({ quant: quantMethods, kernels });
   const kvPools = new KvPoolRegistry(opts.defaultKvPool ?? createDefaultKvPool);
   const coordinators = new CoordinatorRegistry(providers);
   const pluginHooks = new HookTable();
@@ -170,7 +173,7 @@ export async function createPlexus(opts: PlexusOptions = {}): Promise<Plexus> {
     pluginReport: () => reportToJson(pluginLoader.records(), CORE_API_VERSION),
     async loadModel(checkpoint) {
       const provider = models.get(checkpoint.architecture);
-      return provider.load(checkpoint, { ops: kernels.bindOps(), kernels, quant: quantMethods, env: env.snapshot(), log: log.child({ model: checkpoint.architecture }) });
+      return provider.load(checkpoint, { ops: kernels.bindOps(), kernels, quant: quantMethods, env: env.snapshot(), log: log.child({ model: checkpoint.architecture }), providers });
     },
     createKvPool: (request, engineConfig) => kvPools.create(request, engineConfig),
     createEngineScope: (scopeOpts) =>

@@ -158,8 +158,8 @@ PLEXUS_AVX2 void prepare_x(const float* x, int64_t M, int64_t K, float* xs, int3
 }
 
 // 32 e4m3 bytes -> 4 × 8 floats equal to value · 2^-120, in the order prepare_x arranges x
-PLEXUS_AVX2 static inline void decode32(const uint8_t* p, __m256& w0, __m256& w1, __m256& w2, __m256& w3) {
-  const __m256i z = _mm256_setzero_si256(), mask = _mm256_set1_epi16(int16_t(0x87F0));
+// (z = zero, mask = 0x87F0 per word: hoisted by the caller)
+PLEXUS_AVX2 static inline void decode32(const uint8_t* p, __m256i z, __m256i mask, __m256& w0, __m256& w1, __m256& w2, __m256& w3) {
   const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   // byte b into the high half of a word (b << 8), arithmetic shift by 4: sign at bit 15, exponent and
   // mantissa at bits 10..4 = a bf16 with exponent bias 0; the mask clears the sign copies in bits 14..11
@@ -171,57 +171,82 @@ PLEXUS_AVX2 static inline void decode32(const uint8_t* p, __m256& w0, __m256& w1
   w3 = _mm256_castsi256_ps(_mm256_unpackhi_epi16(z, b));
 }
 
+thread_local std::vector<float> t_block_scales;  // per pool thread: the scales of the current row block
+
 // rows [n0, n1) against prepared x rows [m0, m0 + M)
 template <int M>
-PLEXUS_AVX2 void gemv_rows_bits(const Fp8MatmulParams& p, const float* xs, const int32_t* ex, int64_t n0, int64_t n1, int64_t m0) {
+PLEXUS_AVX2 void gemv_rows_bits(const Fp8MatmulParams& p, const float* xs_all, const int32_t* ex, int64_t n0, int64_t n1, int64_t m0) {
   const auto& T = quant::tables();
-  const int64_t K = p.K, bk = p.blockK, nkb = (K + bk - 1) / bk;
+  const int64_t K = p.K, N = p.N, bk = p.blockK, bn = p.blockN, nkb = (K + bk - 1) / bk;
+  const uint8_t* W = p.w;
   const float* x = p.x + m0 * K;
-  xs += m0 * K;
-  float* out = p.out + m0 * p.N;
+  const float* xs = xs_all + m0 * K;
+  float* out = p.out + m0 * N;
+  const float* bias = p.bias;
+  const __m256i z = _mm256_setzero_si256(), mask = _mm256_set1_epi16(int16_t(0x87F0));
+  if (t_block_scales.size() < size_t(nkb)) t_block_scales.resize(size_t(nkb));
+  float* scales = t_block_scales.data();
+  int64_t cached_rb = -1;
+  // 2^e per x row as two exact factors (e can reach 129): no libm call per output
+  float up1[M], up2[M];
+  for (int m = 0; m < M; m++) {
+    const int e = ex[m0 + m], e1 = e > 127 ? 127 : (e < -126 ? -126 : e);
+    up1[m] = std::ldexp(1.f, e1);
+    up2[m] = std::ldexp(1.f, e - e1);
+  }
   for (int64_t n = n0; n < n1; n++) {
-    const uint8_t* w = p.w + n * K;
-    const int64_t rb = n / p.blockN;
+    const uint8_t* w = W + n * K;
+    const int64_t rb = n / bn;
+    if (rb != cached_rb) {
+      for (int64_t kb = 0; kb < nkb; kb++) scales[kb] = quant::fp8_scale(p, rb, kb);
+      cached_rb = rb;
+    }
     __m256 acc[M];
     float tail[M];
     for (int m = 0; m < M; m++) { acc[m] = _mm256_setzero_ps(); tail[m] = 0.f; }
-    for (int64_t kb = 0; kb < nkb; kb++) {
-      const int64_t k0 = kb * bk, k1 = std::min(K, k0 + bk);
-      const float s = quant::fp8_scale(p, rb, kb);
-      __m256 b[M][2];
-      for (int m = 0; m < M; m++) b[m][0] = b[m][1] = _mm256_setzero_ps();
+    int64_t k0 = 0;
+    for (int64_t kb = 0; kb < nkb; kb++, k0 += bk) {
+      const int64_t k1 = k0 + bk < K ? k0 + bk : K;
+      // two block accumulators per x row up to 4 rows, one beyond (8 rows + 4 weight vectors fit the 16 registers)
+      constexpr int NB = M <= 4 ? 2 : 1;
+      __m256 b[M][NB];
+      for (int m = 0; m < M; m++)
+        for (int j = 0; j < NB; j++) b[m][j] = _mm256_setzero_ps();
       int64_t k = k0;
       for (; k + 32 <= k1; k += 32) {
         __m256 w0, w1, w2, w3;
-        decode32(w + k, w0, w1, w2, w3);
+        decode32(w + k, z, mask, w0, w1, w2, w3);
         for (int m = 0; m < M; m++) {
           const float* xm = xs + m * K + k;
           b[m][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xm), b[m][0]);
-          b[m][1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xm + 8), b[m][1]);
+          b[m][NB - 1] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xm + 8), b[m][NB - 1]);
           b[m][0] = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xm + 16), b[m][0]);
-          b[m][1] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xm + 24), b[m][1]);
+          b[m][NB - 1] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xm + 24), b[m][NB - 1]);
         }
       }
-      const __m256 sv = _mm256_set1_ps(s);
-      for (int m = 0; m < M; m++) acc[m] = _mm256_fmadd_ps(_mm256_add_ps(b[m][0], b[m][1]), sv, acc[m]);
+      const __m256 sv = _mm256_broadcast_ss(scales + kb);
+      for (int m = 0; m < M; m++) acc[m] = _mm256_fmadd_ps(NB == 2 ? _mm256_add_ps(b[m][0], b[m][NB - 1]) : b[m][0], sv, acc[m]);
       for (; k < k1; k++) {  // the K % 32 tail, exact from the unscaled x
         const float wv = T.e4m3[w[k]];
-        for (int m = 0; m < M; m++) tail[m] += (wv * x[m * K + k]) * s;
+        for (int m = 0; m < M; m++) tail[m] += (wv * x[m * K + k]) * scales[kb];
       }
     }
-    const float bias = p.bias ? p.bias[n] : 0.f;
-    for (int m = 0; m < M; m++) out[m * p.N + n] = std::ldexp(hsum(acc[m]), ex[m0 + m]) + tail[m] + bias;
+    const float bn_bias = bias ? bias[n] : 0.f;
+    for (int m = 0; m < M; m++) out[m * N + n] = (hsum(acc[m]) * up1[m]) * up2[m] + tail[m] + bn_bias;
   }
 }
 
+// all x rows (up to kGemvMaxM) in one pass: every weight is decoded once
 void gemv_chunk_bits(const Fp8MatmulParams& p, const float* xs, const int32_t* ex, int64_t n0, int64_t n1) {
-  for (int64_t m0 = 0; m0 < p.M; m0 += 4) {
-    switch (std::min<int64_t>(4, p.M - m0)) {
-      case 1: gemv_rows_bits<1>(p, xs, ex, n0, n1, m0); break;
-      case 2: gemv_rows_bits<2>(p, xs, ex, n0, n1, m0); break;
-      case 3: gemv_rows_bits<3>(p, xs, ex, n0, n1, m0); break;
-      default: gemv_rows_bits<4>(p, xs, ex, n0, n1, m0); break;
-    }
+  switch (p.M) {
+    case 1: gemv_rows_bits<1>(p, xs, ex, n0, n1, 0); break;
+    case 2: gemv_rows_bits<2>(p, xs, ex, n0, n1, 0); break;
+    case 3: gemv_rows_bits<3>(p, xs, ex, n0, n1, 0); break;
+    case 4: gemv_rows_bits<4>(p, xs, ex, n0, n1, 0); break;
+    case 5: gemv_rows_bits<5>(p, xs, ex, n0, n1, 0); break;
+    case 6: gemv_rows_bits<6>(p, xs, ex, n0, n1, 0); break;
+    case 7: gemv_rows_bits<7>(p, xs, ex, n0, n1, 0); break;
+    default: gemv_rows_bits<8>(p, xs, ex, n0, n1, 0); break;
   }
 }
 

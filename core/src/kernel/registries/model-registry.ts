@@ -20,6 +20,8 @@ export interface ModelLoadContext {
   readonly quant: QuantMethodRegistry;
   readonly env: EnvSnapshot;
   readonly log: Logger;
+  /** which plugin provides a name and what happened to it (so a missing quant method's error names its cause) */
+  readonly providers?: ProviderLookup;
 }
 
 export interface ModelProvider {

@@ -129,7 +129,7 @@ describe('plugin loader', () => {
     expect(plexus.plugins().map((p) => [p.id, p.status])).toEqual([['good-a', 'loaded'], ['manifest-json', 'loaded'], ['manifest-module', 'loaded']]);
     expect(plexus.kvPools.select({ model_type: 'json-model' }).id).toBe('json-pool');
     expect(plexus.kvPools.select({ model_type: 'llama' }).id).toBe('core.paged');
-    expect(plexus.quantMethods.ids()).toEqual(['mm-wrapper']);
+    expect(plexus.quantMethods.ids()).toEqual(['fp8-block', 'mm-wrapper']); // fp8-block is the core's own
     expect(record(plexus, 'good-a')?.registered).toEqual(['env PLEXUS_GOOD_A_LEVEL', 'architectures GoodAForCausalLM', 'kernel row goodOp.portable (softmax)', 'coordinator good-coord']);
   });
 

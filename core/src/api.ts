@@ -6,6 +6,9 @@ export { Tensor, DTYPE_BYTES } from '@plexus/native';
 export type { DType, NativeOps } from '@plexus/native';
 // RoPE frequency tables (default/linear/dynamic/llama3/yarn) are shared math that model plugins need
 export { computeRopeInvFreq } from '@plexus/native';
+// validated config.json field reads shared by model plugins
+export { ConfigReader } from './model/config/config-reader.ts';
+export type { RawConfig } from './model/config/config-reader.ts';
 export type { RopeFrequencies, RopeScalingConfig } from '@plexus/native';
 
 // ---- microkernel: runtime, registries, plugin API, env ----

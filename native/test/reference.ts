@@ -3,25 +3,10 @@
  * Deliberately naive: every op written straight from its definition, sharing no code with the kernels.
  */
 import { Tensor } from '../src/tensor.ts';
+// deterministic test data (mulberry32) so failures reproduce
+import { mulberry32 as rng, randomF32 } from '../../test/support/seeded-random.ts';
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomF32(n: number, seed: number, scale = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = (r() * 2 - 1) * scale;
-  return out;
-}
+export { rng, randomF32 };
 
 // ---- half-precision encodings (round to nearest even), independent of the C++ conversions
 const f32buf = new Float32Array(1);

@@ -6,6 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mulberry32 as rng } from '../../../test/support/seeded-random.ts';
 import { startHarness } from './helpers/harness.ts';
 
 setFlagsFromString('--expose-gc');
@@ -23,18 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.server.close(0);
 });
-
-/** mulberry32: reproducible randomness */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS: Array<[string, Record<string, unknown>]> = [
   ['/v1/chat/completions', { model: 'fake-model', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, stream: false }],

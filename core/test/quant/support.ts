@@ -1,10 +1,13 @@
 /** Test support for the quant and MoE layers: real registries over the native kernels, in-memory tensor stores, FP8/MXFP4 encoders. */
 import { capabilities, nativeKernelRows, Tensor, type DType } from '@plexus/native';
-import { CheckpointFormatError } from '../../src/errors.ts';
+import { mulberry32 as rng } from '../../../test/support/seeded-random.ts';
 import { KernelRegistry, type KernelOpName, type KernelRow } from '../../src/kernel/registries/kernel-registry.ts';
 import { QuantMethodRegistry } from '../../src/kernel/registries/quant-method-registry.ts';
-import type { TensorStore } from '../../src/model/types.ts';
 import type { QuantBuildContext } from '../../src/quant/linear.ts';
+
+// shared test support, re-exported under the names the quant/MoE tests use
+export { memoryTensorStore as memoryStore } from '../../../test/support/memory-store.ts';
+export { randomF32 } from '../../../test/support/seeded-random.ts';
 
 export interface TestContext extends QuantBuildContext {
   readonly kernels: KernelRegistry;
@@ -20,39 +23,8 @@ export function testContext(opts: { forcePortable?: boolean } = {}): TestContext
   return { kernels, quant: new QuantMethodRegistry(), ops: kernels.bindOps() };
 }
 
-export function memoryStore(tensors: Map<string, Tensor>): TensorStore {
-  return {
-    names: () => [...tensors.keys()],
-    has: (name) => tensors.has(name),
-    get(name) {
-      const t = tensors.get(name);
-      if (!t) throw new CheckpointFormatError('memory', 'no such tensor', name);
-      return t;
-    },
-    get totalBytes() { return [...tensors.values()].reduce((s, t) => s + t.byteLength, 0); },
-    close() {},
-  };
-}
-
 export function bytesTensor(dtype: DType, shape: number[], bytes: Uint8Array): Tensor {
   return new Tensor(dtype, shape, bytes.buffer as ArrayBuffer, bytes.byteOffset);
-}
-
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function randomF32(n: number, seed: number, scale = 1): Float32Array {
-  const r = rng(seed);
-  return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
 }
 
 export function e4m3Value(b: number): number {

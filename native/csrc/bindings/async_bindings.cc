@@ -17,7 +17,7 @@
 #include "bindings/args.h"
 #include "bindings/parse.h"
 #include "bindings/register.h"
-#include "capabilities.h"
+#include "bindings/variants.h"
 #include "mmap.h"
 #include "ops/kernels.h"
 
@@ -111,12 +111,6 @@ Napi::Value submit(const Napi::CallbackInfo& info, KeepList& keep, const void* p
 }
 
 template <bool Avx2>
-void require_cpu(const Args& a) {
-  if (Avx2 && !has_avx2_path())
-    throw Napi::Error::New(a.env(), std::string(a.op()) + ": this CPU lacks avx2/fma/f16c; use the portable kernels");
-}
-
-template <bool Avx2>
 Napi::Value MatmulAsync(const Napi::CallbackInfo& info) {
   Args a(info, Avx2 ? "matmulAsync_avx2" : "matmulAsync_portable");
   require_cpu<Avx2>(a);
@@ -150,10 +144,12 @@ void register_async(Napi::Env env, Napi::Object exports) {
   });
   env.SetInstanceData(state);  // deleted by N-API after the cleanup hooks
 
-  exports.Set("matmulAsync_avx2", Napi::Function::New(env, MatmulAsync<true>, "matmulAsync_avx2"));
-  exports.Set("matmulAsync_portable", Napi::Function::New(env, MatmulAsync<false>, "matmulAsync_portable"));
-  exports.Set("attentionAsync_avx2", Napi::Function::New(env, AttentionAsync<true>, "attentionAsync_avx2"));
-  exports.Set("attentionAsync_portable", Napi::Function::New(env, AttentionAsync<false>, "attentionAsync_portable"));
+  const VariantExports<true> add_avx2{env, exports};
+  const VariantExports<false> add_portable{env, exports};
+  add_avx2("matmulAsync", MatmulAsync<true>);
+  add_portable("matmulAsync", MatmulAsync<false>);
+  add_avx2("attentionAsync", AttentionAsync<true>);
+  add_portable("attentionAsync", AttentionAsync<false>);
 }
 
 }  // namespace plexus::bind

@@ -8,27 +8,19 @@
 
 #include "bindings/args.h"
 #include "bindings/parse.h"
-#include "capabilities.h"
+#include "bindings/variants.h"
 #include "ops/dsv4_kernels.h"
 
 namespace plexus::bind {
 
 namespace {
-constexpr int64_t kMaxDim = int64_t(1) << 31;
 std::string s(int64_t v) { return std::to_string(v); }
 
 const Dsv4OpTable kPortable = {portable::dsv4_sparse_attention, portable::dsv4_indexer_scores, portable::dsv4_compress_windows};
 const Dsv4OpTable kAvx2 = {avx2::dsv4_sparse_attention, avx2::dsv4_indexer_scores, avx2::dsv4_compress_windows};
 
 template <bool Avx2>
-const Dsv4OpTable& table(const Args& a) {
-  if constexpr (Avx2) {
-    if (!has_avx2_path()) throw Napi::Error::New(a.env(), std::string(a.op()) + ": this CPU lacks avx2/fma/f16c; use the portable kernels");
-    return kAvx2;
-  } else {
-    return kPortable;
-  }
-}
+const Dsv4OpTable& table(const Args& a) { return variant_table<Avx2>(a, kAvx2, kPortable); }
 
 template <class T>
 void require_len(const Args& a, const View<T>& v, int64_t need, const char* name, const std::string& shape) {
@@ -130,10 +122,7 @@ Napi::Value CompressWindows(const Napi::CallbackInfo& info) {
 
 template <bool Avx2>
 void register_variant(Napi::Env env, Napi::Object exports) {
-  const std::string suffix = Avx2 ? "_avx2" : "_portable";
-  auto add = [&](const char* name, Napi::Function::Callback cb) {
-    exports.Set(name + suffix, Napi::Function::New(env, cb, name + suffix));
-  };
+  const VariantExports<Avx2> add{env, exports};
   add("dsv4SparseAttention", SparseAttention<Avx2>);
   add("dsv4IndexerScores", IndexerScores<Avx2>);
   add("dsv4CompressWindows", CompressWindows<Avx2>);

@@ -6,14 +6,13 @@
 
 #include "bindings/args.h"
 #include "bindings/parse.h"
+#include "bindings/variants.h"
 #include "bindings/register.h"
-#include "capabilities.h"
 #include "ops/kernels.h"
 
 namespace plexus::bind {
 
 namespace {
-constexpr int64_t kMaxDim = int64_t(1) << 31;
 std::string s(int64_t v) { return std::to_string(v); }
 
 const OpTable kPortable = {portable::matmul, portable::rmsnorm, portable::rope, portable::softmax, portable::swiglu,
@@ -24,15 +23,7 @@ const OpTable kAvx2 = {avx2::matmul, avx2::rmsnorm, avx2::rope, avx2::softmax, a
                        avx2::attention};
 
 template <bool Avx2>
-const OpTable& table(const Args& a) {
-  if constexpr (Avx2) {
-    if (!has_avx2_path())
-      throw Napi::Error::New(a.env(), std::string(a.op()) + ": this CPU lacks avx2/fma/f16c; use the portable kernels");
-    return kAvx2;
-  } else {
-    return kPortable;
-  }
-}
+const OpTable& table(const Args& a) { return variant_table<Avx2>(a, kAvx2, kPortable); }
 
 void require_same_or_disjoint(const Args& a, const View<float>& out, const View<float>& in, const char* in_name) {
   a.require(out.data == in.data || !overlaps(out.data, out.length * 4, in.data, in.length * 4),
@@ -240,10 +231,7 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
 
 template <bool Avx2>
 void register_variant(Napi::Env env, Napi::Object exports) {
-  const std::string suffix = Avx2 ? "_avx2" : "_portable";
-  auto add = [&](const char* name, Napi::Function::Callback cb) {
-    exports.Set(name + suffix, Napi::Function::New(env, cb, name + suffix));
-  };
+  const VariantExports<Avx2> add{env, exports};
   add("matmul", Matmul<Avx2>);
   add("rmsnorm", Rmsnorm<Avx2>);
   add("rope", Rope<Avx2>);

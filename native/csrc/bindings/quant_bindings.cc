@@ -7,27 +7,19 @@
 
 #include "bindings/args.h"
 #include "bindings/parse.h"
-#include "capabilities.h"
+#include "bindings/variants.h"
 #include "ops/quant_kernels.h"
 
 namespace plexus::bind {
 
 namespace {
-constexpr int64_t kMaxDim = int64_t(1) << 31;
 std::string s(int64_t v) { return std::to_string(v); }
 
 const QuantOpTable kPortable = {portable::fp8_matmul, portable::mxfp4_matmul, portable::mxfp4_moe};
 const QuantOpTable kAvx2 = {avx2::fp8_matmul, avx2::mxfp4_matmul, avx2::mxfp4_moe};
 
 template <bool Avx2>
-const QuantOpTable& table(const Args& a) {
-  if constexpr (Avx2) {
-    if (!has_avx2_path()) throw Napi::Error::New(a.env(), std::string(a.op()) + ": this CPU lacks avx2/fma/f16c; use the portable kernels");
-    return kAvx2;
-  } else {
-    return kPortable;
-  }
-}
+const QuantOpTable& table(const Args& a) { return variant_table<Avx2>(a, kAvx2, kPortable); }
 
 // bytes of a Uint8Array / Int8Array (quantized weights are passed as byte views over their tensors)
 View<const uint8_t> bytes_of(const Args& a, const Napi::Value& v, const char* name) {
@@ -233,8 +225,7 @@ Napi::Value Fp8FirstNaN(const Napi::CallbackInfo& info) {
 
 template <bool Avx2>
 void register_variant(Napi::Env env, Napi::Object exports) {
-  const std::string suffix = Avx2 ? "_avx2" : "_portable";
-  auto add = [&](const char* name, Napi::Function::Callback cb) { exports.Set(name + suffix, Napi::Function::New(env, cb, name + suffix)); };
+  const VariantExports<Avx2> add{env, exports};
   add("fp8Matmul", Fp8Matmul<Avx2>);
   add("mxfp4Matmul", Mxfp4Matmul<Avx2>);
   add("mxfp4Moe", Mxfp4Moe<Avx2>);

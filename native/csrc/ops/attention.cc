@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include "common/aligned_buffer.h"
 #include "common/simd_avx2.h"
+#include "ops/attention_tile_math.h"
 #include "ops/kernels.h"
 #include "threadpool.h"
 
@@ -19,7 +19,7 @@ namespace plexus {
 
 namespace {
 constexpr int kTile = 32;
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+using attention_tiles::kNegInf;
 
 // Tile-level math, one implementation per path.
 struct TileMath {
@@ -133,96 +133,24 @@ void run_attention(const AttentionParams& p, const TileMath& math) {
     }
     flush();
 
-    for (int64_t h = 0; h < G; h++) {
-      float denom = l[h];
-      if (p.sinks && m[h] != kNegInf) denom += std::exp(p.sinks[g * G + h] - m[h]);
-      const float inv = (m[h] == kNegInf || denom == 0.f) ? 0.f : 1.f / denom;
-      for (int64_t d = 0; d < p.headDimV; d++) out[h * p.headDimV + d] = acc[h * p.headDimV + d] * inv;
-    }
+    for (int64_t h = 0; h < G; h++)
+      attention_tiles::normalize_head(acc + h * p.headDimV, p.headDimV, m[h], l[h], p.sinks ? p.sinks + g * G + h : nullptr, out + h * p.headDimV);
   });
 }
 
-// ------------------------------------------------------------ portable tile math
-void scores_portable(const float* q, int64_t qStride, int64_t G, const float* const* keys, int n, int64_t D, float scale, float* s) {
-  for (int64_t h = 0; h < G; h++) {
-    const float* qh = q + h * qStride;
-    for (int t = 0; t < n; t++) {
-      const float* k = keys[t];
-      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t d = 0;
-      for (; d + 8 <= D; d += 8)
-        for (int j = 0; j < 8; j++) acc[j] += qh[d + j] * k[d + j];
-      float sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-      for (; d < D; d++) sum += qh[d] * k[d];
-      s[h * kTile + t] = sum * scale;
-    }
-  }
-}
-
-void update_portable(int64_t G, float* s, int n, const float* const* vals, int64_t Dv, float* m, float* l, float* acc) {
-  for (int64_t h = 0; h < G; h++) {
-    float* sh = s + h * kTile;
-    float tmax = kNegInf;
-    for (int t = 0; t < n; t++) tmax = std::max(tmax, sh[t]);
-    if (tmax == kNegInf) continue;  // only -inf scores in this tile: nothing to add
-    const float mnew = std::max(m[h], tmax);
-    const float corr = m[h] == kNegInf ? 0.f : std::exp(m[h] - mnew);
-    float* ah = acc + h * Dv;
-    if (corr != 1.f) for (int64_t d = 0; d < Dv; d++) ah[d] *= corr;
-    float lsum = 0.f;
-    for (int t = 0; t < n; t++) {
-      const float pt = std::exp(sh[t] - mnew);
-      lsum += pt;
-      const float* v = vals[t];
-      for (int64_t d = 0; d < Dv; d++) ah[d] += pt * v[d];
-    }
-    l[h] = l[h] * corr + lsum;
-    m[h] = mnew;
-  }
-}
 }  // namespace
 
 namespace portable {
-void attention(const AttentionParams& p) { run_attention(p, TileMath{scores_portable, update_portable}); }
+void attention(const AttentionParams& p) {
+  run_attention(p, TileMath{attention_tiles::scores_portable<kTile>, attention_tiles::update_portable<kTile>});
+}
 }  // namespace portable
 
 #if PLEXUS_HAS_X86
 namespace avx2 {
 namespace {
 PLEXUS_AVX2 void scores(const float* q, int64_t qStride, int64_t G, const float* const* keys, int n, int64_t D, float scale, float* s) {
-  for (int64_t h = 0; h < G; h++) {
-    const float* qh = q + h * qStride;
-    float* sh = s + h * kTile;
-    int t = 0;
-    // eight keys at a time: eight independent FMA chains share each q load
-    for (; t + 8 <= n; t += 8) {
-      __m256 a[8];
-      for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
-      int64_t d = 0;
-      for (; d + 8 <= D; d += 8) {
-        const __m256 qv = _mm256_loadu_ps(qh + d);
-        for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(keys[t + j] + d), a[j]);
-      }
-      for (int j = 0; j < 8; j++) {
-        float r = hsum(a[j]);
-        for (int64_t dd = d; dd < D; dd++) r += qh[dd] * keys[t + j][dd];
-        sh[t + j] = r * scale;
-      }
-    }
-    for (; t < n; t++) {
-      const float* k = keys[t];
-      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-      int64_t d = 0;
-      for (; d + 16 <= D; d += 16) {
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + d), _mm256_loadu_ps(k + d), a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + d + 8), _mm256_loadu_ps(k + d + 8), a1);
-      }
-      for (; d + 8 <= D; d += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qh + d), _mm256_loadu_ps(k + d), a0);
-      float r = hsum(_mm256_add_ps(a0, a1));
-      for (; d < D; d++) r += qh[d] * k[d];
-      sh[t] = r * scale;
-    }
-  }
+  for (int64_t h = 0; h < G; h++) attention_tiles::scores_one_head(q + h * qStride, keys, n, D, scale, s + h * kTile);
 }
 
 PLEXUS_AVX2 void update(int64_t G, float* s, int n, const float* const* vals, int64_t Dv, float* m, float* l, float* acc) {
@@ -233,17 +161,7 @@ PLEXUS_AVX2 void update(int64_t G, float* s, int n, const float* const* vals, in
     if (tmax == kNegInf) continue;
     const float mnew = std::max(m[h], tmax);
     const float corr = m[h] == kNegInf ? 0.f : std::exp(m[h] - mnew);
-    // probabilities for the tile, 8 at a time
-    const __m256 bm = _mm256_set1_ps(mnew);
-    int t = 0;
-    __m256 vs = _mm256_setzero_ps();
-    for (; t + 8 <= n; t += 8) {
-      const __m256 e = exp(_mm256_sub_ps(_mm256_loadu_ps(sh + t), bm));
-      _mm256_storeu_ps(sh + t, e);
-      vs = _mm256_add_ps(vs, e);
-    }
-    float lsum = hsum(vs);
-    for (; t < n; t++) { sh[t] = std::exp(sh[t] - mnew); lsum += sh[t]; }
+    const float lsum = attention_tiles::exp_in_place(sh, n, mnew);
     float* ah = acc + h * Dv;
     const __m256 vc = _mm256_set1_ps(corr);
     int64_t d = 0;

@@ -7,10 +7,10 @@
 // softmax (up to float rounding).
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "common/aligned_buffer.h"
 #include "common/simd_avx2.h"
+#include "ops/attention_tile_math.h"
 #include "ops/dsv4_kernels.h"
 #include "threadpool.h"
 
@@ -19,7 +19,7 @@ namespace plexus {
 namespace {
 constexpr int kTile = 16;
 constexpr int64_t kMaxGroup = 8;
-constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+using attention_tiles::kNegInf;
 
 struct TileMath {
   // s[g * kTile + t] = scale · dot(q + g·D, keys[t]) for g < G, t < n
@@ -77,57 +77,18 @@ void run(const Dsv4SparseAttentionParams& p, const TileMath& math) {
       math.update(G, sc, tn, rows, D, m, l, acc);
     }
 
-    for (int64_t g = 0; g < G; g++) {
-      float denom = l[g];
-      if (m[g] != kNegInf) denom += std::exp(p.sinks[h0 + g] - m[g]);
-      const float inv = (m[g] == kNegInf || denom == 0.f) ? 0.f : 1.f / denom;
-      for (int64_t d = 0; d < D; d++) out[g * D + d] = acc[g * D + d] * inv;
-    }
+    for (int64_t g = 0; g < G; g++) attention_tiles::normalize_head(acc + g * D, D, m[g], l[g], p.sinks + h0 + g, out + g * D);
   });
 }
 
-// ------------------------------------------------------------ portable tile math
+// the query's heads are D floats apart in q
 void scores_portable(const float* q, int64_t G, const float* const* keys, int n, int64_t D, float scale, float* s) {
-  for (int64_t g = 0; g < G; g++) {
-    const float* qg = q + g * D;
-    for (int t = 0; t < n; t++) {
-      const float* k = keys[t];
-      float a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t d = 0;
-      for (; d + 8 <= D; d += 8)
-        for (int j = 0; j < 8; j++) a[j] += qg[d + j] * k[d + j];
-      float sum = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-      for (; d < D; d++) sum += qg[d] * k[d];
-      s[g * kTile + t] = sum * scale;
-    }
-  }
-}
-
-void update_portable(int64_t G, float* s, int n, const float* const* keys, int64_t D, float* m, float* l, float* acc) {
-  for (int64_t g = 0; g < G; g++) {
-    float* sg = s + g * kTile;
-    float tmax = kNegInf;
-    for (int t = 0; t < n; t++) tmax = std::max(tmax, sg[t]);
-    if (tmax == kNegInf) continue;  // only -inf scores in this tile: nothing to add
-    const float mnew = std::max(m[g], tmax);
-    const float corr = m[g] == kNegInf ? 0.f : std::exp(m[g] - mnew);
-    float* ag = acc + g * D;
-    if (corr != 1.f) for (int64_t d = 0; d < D; d++) ag[d] *= corr;
-    float lsum = 0.f;
-    for (int t = 0; t < n; t++) {
-      const float pt = std::exp(sg[t] - mnew);
-      lsum += pt;
-      const float* k = keys[t];
-      for (int64_t d = 0; d < D; d++) ag[d] += pt * k[d];
-    }
-    l[g] = l[g] * corr + lsum;
-    m[g] = mnew;
-  }
+  attention_tiles::scores_portable<kTile>(q, D, G, keys, n, D, scale, s);
 }
 }  // namespace
 
 namespace portable {
-void dsv4_sparse_attention(const Dsv4SparseAttentionParams& p) { run(p, TileMath{scores_portable, update_portable}); }
+void dsv4_sparse_attention(const Dsv4SparseAttentionParams& p) { run(p, TileMath{scores_portable, attention_tiles::update_portable<kTile>}); }
 }  // namespace portable
 
 #if PLEXUS_HAS_X86
@@ -178,42 +139,10 @@ PLEXUS_AVX2 void scores_block(const float* q, const float* const* keys, int n, i
   }
 }
 
-// one head: eight keys at a time, eight FMA chains share each q load
-PLEXUS_AVX2 void scores_one(const float* q, const float* const* keys, int n, int64_t D, float scale, float* s) {
-  int t = 0;
-  for (; t + 8 <= n; t += 8) {
-    __m256 a[8];
-    for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
-    int64_t d = 0;
-    for (; d + 8 <= D; d += 8) {
-      const __m256 qv = _mm256_loadu_ps(q + d);
-      for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(keys[t + j] + d), a[j]);
-    }
-    for (int j = 0; j < 8; j++) {
-      float r = hsum(a[j]);
-      for (int64_t dd = d; dd < D; dd++) r += q[dd] * keys[t + j][dd];
-      s[t + j] = r * scale;
-    }
-  }
-  for (; t < n; t++) {
-    const float* k = keys[t];
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    int64_t d = 0;
-    for (; d + 16 <= D; d += 16) {
-      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), a0);
-      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8), _mm256_loadu_ps(k + d + 8), a1);
-    }
-    for (; d + 8 <= D; d += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(k + d), a0);
-    float r = hsum(_mm256_add_ps(a0, a1));
-    for (; d < D; d++) r += q[d] * k[d];
-    s[t] = r * scale;
-  }
-}
-
 PLEXUS_AVX2 void scores(const float* q, int64_t G, const float* const* keys, int n, int64_t D, float scale, float* s) {
   int64_t g = 0;
   for (; g + kHeadBlock <= G; g += kHeadBlock) scores_block(q + g * D, keys, n, D, scale, s + g * kTile);
-  for (; g < G; g++) scores_one(q + g * D, keys, n, D, scale, s + g * kTile);
+  for (; g < G; g++) attention_tiles::scores_one_head(q + g * D, keys, n, D, scale, s + g * kTile);
 }
 
 // acc[h] = acc[h] · corr[h] + Σ_t p[h][t] · keys[t] for four heads; 16 dims (eight accumulators) per pass
@@ -288,16 +217,7 @@ PLEXUS_AVX2 void update(int64_t G, float* s, int n, const float* const* keys, in
     }
     const float mnew = std::max(m[g], tmax);
     corr[g] = m[g] == kNegInf ? 0.f : std::exp(m[g] - mnew);
-    const __m256 bm = _mm256_set1_ps(mnew);
-    int t = 0;
-    __m256 vs = _mm256_setzero_ps();
-    for (; t + 8 <= n; t += 8) {
-      const __m256 e = exp(_mm256_sub_ps(_mm256_loadu_ps(sg + t), bm));
-      _mm256_storeu_ps(sg + t, e);
-      vs = _mm256_add_ps(vs, e);
-    }
-    float lsum = hsum(vs);
-    for (; t < n; t++) { sg[t] = std::exp(sg[t] - mnew); lsum += sg[t]; }
+    const float lsum = attention_tiles::exp_in_place(sg, n, mnew);
     l[g] = l[g] * corr[g] + lsum;
     m[g] = mnew;
   }

@@ -14,19 +14,9 @@ import { DSV4_KERNEL_ROWS } from '../src/manifest.ts';
 import { DSV4_KERNELS, dsv4KernelRows } from '../src/kernels/rows.ts';
 import { checkGreedy } from './support/check-greedy.ts';
 import { fixtureDir, readReference } from './support/fixtures.ts';
+import { randoms, rng } from './support/random-values.ts';
 
 const PLUGINS_DIR = fileURLToPath(new URL('../../', import.meta.url));
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
-const randoms = (n: number, r: () => number, scale = 2) => Float32Array.from({ length: n }, () => r() * scale);
 
 /** the native rows of one op, by path (the AVX2 one only where this CPU runs it) */
 function nativeImpls<Op extends 'dsv4SparseAttention' | 'dsv4IndexerScores' | 'dsv4CompressWindows'>(op: Op): Array<[string, KernelOps[Op]]> {

@@ -8,17 +8,7 @@ import { nativeOps } from '@plexus/native';
 import { compressWindows } from '../src/kernels/compress-windows.ts';
 import { indexerScores } from '../src/kernels/indexer-scores.ts';
 import { sparseAttention } from '../src/kernels/sparse-attention.ts';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
-const randoms = (n: number, r: () => number, scale = 2) => Float32Array.from({ length: n }, () => r() * scale);
+import { randoms, rng } from './support/random-values.ts';
 
 describe('dsv4 kernels', () => {
   it('sparse attention = softmax over [keys, sink] without the sink column, per head', () => {

@@ -7,7 +7,7 @@
  * Layer kinds: ratio 0 → sliding window only; the CSA ratio (4) → overlapping compressor + lightning indexer;
  * any other ratio → heavily compressed attention (one entry per `ratio` tokens, all visible).
  */
-import { ConfigReader, type RawConfig } from './config-reader.ts';
+import { ConfigReader, type RawConfig } from '@plexus/core';
 import { parseRopePair, type Dsv4Rope } from './rope-config.ts';
 
 export type AttentionKind = 'sliding' | 'csa' | 'hca';

@@ -4,8 +4,7 @@
  * Both rotate the last `ropeDim` dims, interleaved pairs. The compress table never scales cos/sin (the
  * reference has no mscale; transformers forces attention_factor 1.0), unless the config says otherwise.
  */
-import { computeRopeInvFreq, type RopeScalingConfig } from '@plexus/core';
-import type { ConfigReader } from './config-reader.ts';
+import { computeRopeInvFreq, type ConfigReader, type RopeScalingConfig } from '@plexus/core';
 
 export interface Dsv4Rope {
   readonly main: RopeScalingConfig;

@@ -1,20 +1,7 @@
-/** In-memory TensorStores / Checkpoints over existing tensors (views, no copies) for renaming tests. */
-import { CheckpointFormatError, type Checkpoint, type Tensor, type TensorStore } from '@plexus/core';
-
-export function memoryStore(tensors: Map<string, Tensor>): TensorStore {
-  return {
-    names: () => [...tensors.keys()],
-    has: (name) => tensors.has(name),
-    get(name) {
-      const t = tensors.get(name);
-      if (!t) throw new CheckpointFormatError('memory', 'no such tensor', name);
-      return t;
-    },
-    get totalBytes() { return [...tensors.values()].reduce((s, t) => s + t.byteLength, 0); },
-    close() {},
-  };
-}
+/** In-memory DSV4 Checkpoints over existing tensors (views, no copies) for renaming tests. */
+import type { Checkpoint, Tensor } from '@plexus/core';
+import { memoryCheckpoint as sharedMemoryCheckpoint } from '../../../../test/support/memory-store.ts';
 
 export function memoryCheckpoint(config: Record<string, unknown>, tensors: Map<string, Tensor>): Checkpoint {
-  return { dir: '/memory/dsv4', config, architecture: 'DeepseekV4ForCausalLM', tensors: memoryStore(tensors), generation: { eosTokenIds: [] } };
+  return sharedMemoryCheckpoint('/memory/dsv4', 'DeepseekV4ForCausalLM', config, tensors);
 }

@@ -1,60 +1,13 @@
-/**
- * A direct driver for a DeepSeek-V4 CausalLM over its V4 pool: each sequence owns a run of blocks (handed
- * out in reverse so block tables are not the identity); slot = blockTable[pos / blockSize]·blockSize + pos % blockSize.
- */
-import type { BatchSequence, CausalLM, KvPool, KvPoolRequest } from '@plexus/core';
+/** The shared direct test driver (test/support/kv-driver.ts) for a DeepSeek-V4 CausalLM over its V4 pool. */
+import type { CausalLM } from '@plexus/core';
 import { createV4KvPool } from '../../src/kv/v4-kv-pool.ts';
+import { KvDriver, type PoolFactory } from '../../../../test/support/kv-driver.ts';
 
-export type PoolFactory = (request: KvPoolRequest) => KvPool;
+export type { DriverSequence, PoolFactory } from '../../../../test/support/kv-driver.ts';
 
-export interface DriverSequence {
-  blockTable: Int32Array;
-  /** tokens already in the cache */
-  kvLen: number;
-}
-
-export class V4Driver {
-  readonly pool: KvPool;
-  private nextBlock = 0;
-
+export class V4Driver extends KvDriver {
   /** createPool: how the pool is made (default: the V4 pool directly; the runtime's KvPoolRegistry in integration tests) */
-  constructor(readonly model: CausalLM, numBlocks: number, readonly blockSize = 16, createPool: PoolFactory = createV4KvPool) {
-    this.pool = createPool(model.kvRequest(blockSize, numBlocks));
-  }
-
-  sequence(maxTokens: number): DriverSequence {
-    const n = Math.ceil(maxTokens / this.blockSize);
-    if (this.nextBlock + n > this.pool.numBlocks) throw new Error('V4Driver: pool exhausted');
-    const blockTable = Int32Array.from({ length: n }, (_, i) => this.nextBlock + n - 1 - i);
-    this.nextBlock += n;
-    return { blockTable, kvLen: 0 };
-  }
-
-  /** one forward over new tokens of several sequences; the logits of each one's last new token */
-  step(parts: Array<{ seq: DriverSequence; tokens: readonly number[] }>): Float32Array[] {
-    const total = parts.reduce((s, p) => s + p.tokens.length, 0);
-    const tokens = new Int32Array(total);
-    const positions = new Int32Array(total);
-    const slotMapping = new Int32Array(total);
-    const seqs: BatchSequence[] = [];
-    let row = 0;
-    for (const { seq, tokens: ids } of parts) {
-      const qStart = row;
-      for (let i = 0; i < ids.length; i++, row++) {
-        const pos = seq.kvLen + i;
-        tokens[row] = ids[i]!;
-        positions[row] = pos;
-        slotMapping[row] = seq.blockTable[Math.floor(pos / this.blockSize)]! * this.blockSize + (pos % this.blockSize);
-      }
-      seq.kvLen += ids.length;
-      seqs.push({ qStart, qLen: ids.length, kvLen: seq.kvLen, blockTable: seq.blockTable, wantLogits: true });
-    }
-    const logits = this.model.forward({ tokens, positions, slotMapping, seqs, kv: this.pool });
-    const V = this.model.vocabSize;
-    return parts.map((_, i) => logits.subarray(i * V, (i + 1) * V));
-  }
-
-  dispose(): void {
-    this.pool.dispose();
+  constructor(model: CausalLM, numBlocks: number, blockSize = 16, createPool: PoolFactory = createV4KvPool) {
+    super(model, numBlocks, blockSize, createPool, 'V4Driver');
   }
 }

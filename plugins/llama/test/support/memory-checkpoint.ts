@@ -1,22 +1,11 @@
 /** An in-memory Checkpoint (heap tensors) for tests that exercise config and weight binding without files. */
-import { CheckpointFormatError, Tensor, type Checkpoint, type TensorStore } from '@plexus/core';
+import { Tensor, type Checkpoint } from '@plexus/core';
+import { memoryCheckpoint as sharedMemoryCheckpoint } from '../../../../test/support/memory-store.ts';
 
-export function memoryTensorStore(tensors: Map<string, Tensor>): TensorStore {
-  return {
-    names: () => [...tensors.keys()],
-    has: (name) => tensors.has(name),
-    get(name) {
-      const t = tensors.get(name);
-      if (!t) throw new CheckpointFormatError('memory', 'no such tensor', name);
-      return t;
-    },
-    get totalBytes() { return [...tensors.values()].reduce((s, t) => s + t.byteLength, 0); },
-    close() {},
-  };
-}
+export { memoryTensorStore } from '../../../../test/support/memory-store.ts';
 
 export function memoryCheckpoint(architecture: string, config: Record<string, unknown>, tensors: Map<string, Tensor>): Checkpoint {
-  return { dir: '/memory/model', config, architecture, tensors: memoryTensorStore(tensors), generation: { eosTokenIds: [] } };
+  return sharedMemoryCheckpoint('/memory/model', architecture, config, tensors);
 }
 
 /** every tensor a dense Llama-family checkpoint of this shape has, filled by `fill(name, index)` */

@@ -1,21 +1,11 @@
 /** Tiny random-weight dense checkpoints in memory (F32 or BF16), for self-consistency tests. */
 import { Tensor, type Checkpoint } from '@plexus/core';
+import { mulberry32 } from '../../../../test/support/seeded-random.ts';
 import { denseTensorShapes, memoryCheckpoint } from './memory-checkpoint.ts';
 
 export interface TinyShape {
   hidden: number; layers: number; heads: number; kvHeads: number; headDim: number; inter: number; vocab: number;
   qkvBias?: boolean; qkNorm?: boolean; lmHead?: boolean;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function randomDenseCheckpoint(

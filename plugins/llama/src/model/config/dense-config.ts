@@ -3,8 +3,7 @@
  * Qwen3ForCausalLM, parsed and validated once. Per-architecture differences (attention bias, q/k norm,
  * sliding-window rules) are resolved here so the forward pass only reads flags.
  */
-import { CheckpointFormatError } from '@plexus/core';
-import { ConfigReader, type RawConfig } from './config-reader.ts';
+import { CheckpointFormatError, ConfigReader, type RawConfig } from '@plexus/core';
 import { parseRopeConfig, type RopeConfig } from './rope-config.ts';
 import { parseSlidingWindows } from './sliding-window.ts';
 

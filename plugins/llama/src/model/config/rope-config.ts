@@ -3,7 +3,7 @@
  * older configs write top-level `rope_theta` plus an optional `rope_scaling` ({type | rope_type, factor…}).
  * Both end up in one validated RopeConfig.
  */
-import type { ConfigReader } from './config-reader.ts';
+import type { ConfigReader } from '@plexus/core';
 
 export type RopeType = 'default' | 'linear' | 'llama3' | 'yarn';
 const SUPPORTED: readonly RopeType[] = ['default', 'linear', 'llama3', 'yarn'];
@@ -66,9 +66,9 @@ export function parseRopeConfig(cfg: ConfigReader, headDim: number): RopeConfig 
     }
   } else if (type === 'yarn') {
     rope.originalMaxPositionEmbeddings = scaling.optionalInt('original_max_position_embeddings');
-    rope.attentionFactor = scaling.optionalNumber('attention_factor', true);
-    rope.betaFast = scaling.optionalNumber('beta_fast', true);
-    rope.betaSlow = scaling.optionalNumber('beta_slow', true);
+    rope.attentionFactor = scaling.optionalNumber('attention_factor', { positive: true });
+    rope.betaFast = scaling.optionalNumber('beta_fast', { positive: true });
+    rope.betaSlow = scaling.optionalNumber('beta_slow', { positive: true });
     rope.mscale = scaling.optionalNumber('mscale');
     rope.mscaleAllDim = scaling.optionalNumber('mscale_all_dim');
     if (scaling.has('truncate')) rope.truncate = scaling.bool('truncate', true);

@@ -5,7 +5,7 @@
  *    is "sliding_attention", or, without layer_types, when i >= `max_window_layers`;
  *  - Llama: never.
  */
-import type { ConfigReader } from './config-reader.ts';
+import type { ConfigReader } from '@plexus/core';
 
 const LAYER_TYPES = new Set(['full_attention', 'sliding_attention']);
 

@@ -1,8 +1,9 @@
 /**
- * Typed, validating reads of config.json fields. Every failure is a CheckpointFormatError naming the file
- * and the field and saying what was expected, so a bad config fails at load, not as a NaN mid-forward.
+ * Typed, validating reads of config.json fields for model plugins. Every failure is a CheckpointFormatError
+ * naming the file and the field and saying what was expected, so a bad config fails at load, not as a NaN
+ * mid-forward.
  */
-import { CheckpointFormatError } from '@plexus/core';
+import { CheckpointFormatError } from '../../errors.ts';
 
 export type RawConfig = Readonly<Record<string, unknown>>;
 
@@ -29,6 +30,10 @@ export class ConfigReader {
     const min = opts.min ?? 1;
     if (v < min) this.fail(field, `must be >= ${min}, got ${v}`);
     return v;
+  }
+
+  optionalInt(field: string, opts: { min?: number } = {}): number | undefined {
+    return this.has(field) ? this.int(field, opts) : undefined;
   }
 
   number(field: string, opts: { default?: number; positive?: boolean } = {}): number {
@@ -70,7 +75,14 @@ export class ConfigReader {
     return v;
   }
 
-  /** a nested object as its own reader (undefined when absent) */
+  stringArray(field: string): string[] | undefined {
+    const v = this.raw[field];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) this.fail(field, `must be a list of strings, got ${JSON.stringify(v)}`);
+    return v as string[];
+  }
+
+  /** a nested object (e.g. rope_parameters) read with the same rules, errors naming "outer.inner" */
   object(field: string): ConfigReader | undefined {
     const v = this.raw[field];
     if (v === undefined || v === null) return undefined;

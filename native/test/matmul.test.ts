@@ -5,12 +5,17 @@ import { VARIANTS } from './variants.ts';
 
 const DTYPES: WeightDType[] = ['F32', 'BF16', 'F16'];
 
-// M covers the decode path (1..8: row tiles of 4/2/1, K blocks) and the GEMM
-// path (edge tiles, several K blocks); N and K are deliberately not multiples of 8/16/32, and some K span
-// several K blocks of the decode path (256 at M = 16 ... 4096 at M = 1).
+// M covers every optimized decode kernel and the GEMM: M = 1..2 on short rows (row streaming, 8-row
+// reductions plus a remainder), M = 1..8 (3-row tiles with 1-2 leftover rows, activation groups of 1-4,
+// several 256-wide K blocks; long rows at M = 1..2), M = 9..16 (6-row micro tiles in 12-row blocks,
+// leftover rows, a short last K block) and M > 16 (GEMM).
+// N and K are deliberately not multiples of 8/16/32: K < 16 and K % 16 != 0 leave tails for the scalar
+// path; some N are large enough to be split over the thread pool.
 const SHAPES: Array<[number, number, number]> = [
   [1, 37, 53], [2, 19, 67], [3, 33, 29], [4, 47, 101], [5, 17, 33], [7, 61, 300], [13, 35, 71], [64, 64, 64],
   [29, 50, 533], [1, 1, 1], [6, 16, 8], [16, 21, 700], [1, 9, 4133], [3, 11, 1500], [9, 20, 530], [17, 18, 300], [8, 13, 1100],
+  [1, 333, 896], [2, 8, 15], [8, 40, 520], [6, 100, 272], [10, 25, 16], [12, 13, 15], [16, 97, 1040], [11, 7, 1025], [15, 31, 272],
+  [2, 10, 2100], [4, 30, 2063],
 ];
 
 describe.each(VARIANTS)('matmul (%s)', (variant) => {

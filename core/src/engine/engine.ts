@@ -16,7 +16,7 @@ import { buildForwardBatch } from './forward-batch.ts';
 import { createDefaultKvPool, kvBytesPerBlock } from './kv-pool.ts';
 import { RadixCache } from './radix-cache.ts';
 import { validateGenerateRequest } from './request-validation.ts';
-import { Sampler } from './sampler.ts';
+import { Sampler, type ArgmaxRowsKernel, type RowOwner } from './sampler.ts';
 import { Scheduler, type ScheduledChunk } from './scheduler.ts';
 import { Sequence } from './sequence.ts';
 import type { EngineClient, EngineEvent, EngineStats, FinishReason, GenerateRequest } from './types.ts';
@@ -30,6 +30,8 @@ export interface EngineDeps {
   kvBytesPerBlock?: (req: KvPoolRequest) => number;
   hooks?: EngineHookSink;
   logger?: EngineLogger;
+  /** batched argmax for a step's greedy rows (the runtime's 'argmax' kernel); default: a JS loop per row */
+  argmaxRows?: ArgmaxRowsKernel;
 }
 
 export const DEFAULT_SHUTDOWN_DEADLINE_MS = 30_000;
@@ -67,7 +69,7 @@ export class Engine implements EngineClient {
     this.allocator = new BlockAllocator(numBlocks, blockSize);
     this.cache = new RadixCache(this.allocator, this.config.radixCache);
     this.scheduler = new Scheduler(this.allocator, this.cache, this.config);
-    this.sampler = new Sampler(deps.model.vocabSize, this.config.eosTokenIds);
+    this.sampler = new Sampler(deps.model.vocabSize, this.config.eosTokenIds, deps.argmaxRows);
     this.eosIds = new Set(this.config.eosTokenIds);
   }
 
@@ -140,11 +142,18 @@ export class Engine implements EngineClient {
     void this.loop();
   }
 
+  /**
+   * Steps back to back while work exists, yielding to the event loop only for one setImmediate turn
+   * between steps (submits and aborts land there). The first step also waits one turn, so requests
+   * that arrive together (a burst of worker messages) are admitted into one batch, and no event is
+   * ever delivered inside submit().
+   */
   private async loop(): Promise<void> {
     try {
+      await nextTurn();
       while (!this.disposed && this.scheduler.hasWork) {
         this.step();
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
     } finally {
       this.looping = false;
@@ -196,17 +205,16 @@ export class Engine implements EngineClient {
     this.fire('afterForward', { requestIds: chunks.map((c) => c.seq.id), batch, logits }, chunks.map((c) => c.seq));
     this.scheduler.commit(live(chunks));
 
-    let row = 0;
-    for (const c of chunks) {
-      if (!c.wantLogits) continue;
-      const rowLogits = logits.subarray(row * vocab, (row + 1) * vocab);
-      row++;
-      if (c.seq.status === 'running') this.advance(c.seq, rowLogits);
-    }
+    const sampled = chunks.filter((c) => c.wantLogits);
+    const owners: RowOwner[] = sampled.map(({ seq }) => (seq.status === 'running' ? { params: seq.sampling, state: seq.samplerState } : undefined));
+    const greedy = this.sampler.greedyTokens(logits, owners);
+    sampled.forEach((c, row) => {
+      if (c.seq.status === 'running') this.advance(c.seq, logits.subarray(row * vocab, (row + 1) * vocab), greedy[row]!);
+    });
   }
 
   /** samples the next token of a sequence whose last chunk produced logits */
-  private advance(seq: Sequence, rowLogits: Float32Array): void {
+  private advance(seq: Sequence, rowLogits: Float32Array, greedyToken: number): void {
     if (!seq.prefillDone) {
       seq.prefillDone = true;
       this.fire('prefillDone', { requestId: seq.id, promptTokens: seq.promptLength }, [seq]);
@@ -215,7 +223,7 @@ export class Engine implements EngineClient {
     let tokenId: number;
     let event: EngineEvent & { type: 'tokens' };
     try {
-      const result = this.sampler.sample(rowLogits, seq.sampling, seq.samplerState);
+      const result = this.sampler.sample(rowLogits, seq.sampling, seq.samplerState, greedyToken);
       tokenId = result.tokenId;
       event = { type: 'tokens', requestId: seq.id, tokenIds: [tokenId] };
       if (result.logprob) event.logprobs = [result.logprob];
@@ -303,6 +311,10 @@ export class Engine implements EngineClient {
       this.logger?.warn({ err }, 'disposing the model or KV pool failed');
     }
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 function live(chunks: readonly ScheduledChunk[]): ScheduledChunk[] {

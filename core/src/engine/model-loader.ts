@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { ModelNotSupportedError } from '../errors.ts';
 import type { CausalLM, KvPool, KvPoolRequest } from '../model/types.ts';
 import type { EngineHookSink, EngineLogger } from './engine-hooks.ts';
+import type { ArgmaxRowsKernel } from './sampler.ts';
 import type { EngineWorkerSpec } from './worker-protocol.ts';
 
 /** what an Engine needs besides its options, plus cleanup for after engine.shutdown() */
@@ -20,6 +21,8 @@ export interface WorkerEngineParts {
   kvBytesPerBlock?: (req: KvPoolRequest) => number;
   hooks?: EngineHookSink;
   logger?: EngineLogger;
+  /** batched argmax for greedy sampling (the runtime's 'argmax' kernel) */
+  argmaxRows?: ArgmaxRowsKernel;
   dispose?(): void;
 }
 

@@ -12,6 +12,7 @@ import type { CausalLM, Checkpoint, KvPool, KvPoolRequest } from '../model/types
 import type { EngineLogger } from './engine-hooks.ts';
 import type { EngineOptions } from './engine-options.ts';
 import { kvBytesPerBlock } from './kv-pool.ts';
+import type { ArgmaxRowsKernel } from './sampler.ts';
 import type { EngineWorkerSpec } from './worker-protocol.ts';
 
 /** An Engine's dependencies plus what must be released after the engine has shut down. */
@@ -22,6 +23,8 @@ export interface RuntimeEngineParts {
   /** the engine scope's bus: plugin handlers + this engine's own (an EngineHookSink) */
   hooks: LifecycleHookBus;
   logger: EngineLogger;
+  /** the KernelRegistry's 'argmax' op for greedy sampling; absent when no row can run here */
+  argmaxRows?: ArgmaxRowsKernel;
   checkpoint: Checkpoint;
   /** after engine.shutdown(): closes the engine scope and unmaps the weights (the engine disposed the model) */
   dispose(): void;
@@ -52,10 +55,12 @@ export async function createRuntimeEngineParts(plexus: Plexus, modelPath: string
   }
   const engineConfig: Readonly<Record<string, unknown>> = { ...opts.engine };
   const engineScope = scope;
+  const argmaxRows = argmaxKernel(plexus);
   let disposed = false;
   return {
     model,
     checkpoint,
+    ...(argmaxRows ? { argmaxRows } : {}),
     createKvPool: (req) => {
       const pool = plexus.createKvPool(req, engineConfig);
       log.info({ pool: pool.id, blocks: pool.numBlocks, blockSize: pool.blockSize, tokens: pool.numBlocks * pool.blockSize, bytes: pool.numBlocks * pool.bytesPerBlock }, 'KV pool ready');
@@ -106,6 +111,18 @@ export async function loadRuntimeEngineParts(spec: EngineWorkerSpec): Promise<Ru
       }
     },
   };
+}
+
+/** the registry's argmax op, resolved now (and recorded for `plexus kernels`), re-resolved if registrations change */
+function argmaxKernel(plexus: Plexus): ArgmaxRowsKernel | undefined {
+  try {
+    plexus.kernels.resolve('argmax');
+  } catch (err) {
+    plexus.log.info({ err }, 'no argmax kernel can run here; greedy sampling uses the JS loop');
+    return undefined;
+  }
+  const ops = plexus.kernels.bindOps();
+  return (x, rows, cols) => ops.argmax(x, rows, cols);
 }
 
 /** bytes of one block of the pool this model will get: a plugin pool is asked (one-block probe), the core pool is computed */

@@ -62,6 +62,57 @@ describe('Engine', () => {
     expect(tight.engine.stats().kvUsage).toBe(0);
   });
 
+  it('admits requests submitted together into one batch, and delivers no event inside submit()', async () => {
+    const { engine, model } = makeEngine();
+    let insideSubmit = false;
+    const early: string[] = [];
+    const prompts = [promptOf(9, 40), promptOf(3, 41), promptOf(12, 42)];
+    const results = prompts.map((p) => {
+      insideSubmit = true;
+      const done = run(engine, request(p, { maxNewTokens: 4 }), (e) => {
+        if (insideSubmit) early.push(e.type);
+      });
+      insideSubmit = false;
+      return done;
+    });
+    const got = await Promise.all(results);
+    expect(early).toEqual([]);
+    // the first step prefilled all three prompts; every later step decoded all three
+    expect(model.batches[0]).toEqual({ seqs: 3, tokens: 9 + 3 + 12, wantLogits: 3 });
+    expect(model.batches.slice(1).every((b) => b.seqs === 3 && b.tokens === 3)).toBe(true);
+    got.forEach((r, i) => expect(r.tokens).toEqual(model.referenceGreedy(prompts[i]!, 4)));
+  });
+
+  it('takes a step\'s greedy tokens from one batched argmax call, with the same results as without it', async () => {
+    const calls: number[] = [];
+    const argmaxRows = (x: Float32Array, rows: number, cols: number) => {
+      calls.push(rows);
+      return Int32Array.from({ length: rows }, (_, r) => {
+        let best = 0;
+        for (let i = 1; i < cols; i++) if (x[r * cols + i]! > x[r * cols + best]!) best = i;
+        return best;
+      });
+    };
+    const reqs = (tag: string) => [
+      request(promptOf(6, 50), { maxNewTokens: 8 }, `${tag}-greedy-a`),
+      request(promptOf(4, 51), { maxNewTokens: 8, temperature: 0.9, seed: 4 }, `${tag}-sampled`),
+      request(promptOf(7, 52), { maxNewTokens: 8, repetitionPenalty: 1.2 }, `${tag}-penalised`),
+      request(promptOf(5, 53), { maxNewTokens: 8 }, `${tag}-greedy-b`),
+    ];
+    const plain = makeEngine();
+    const expected = await Promise.all(reqs('plain').map((r) => run(plain.engine, r)));
+    const model = new FakeCausalLM({ maxContextLength: 256 });
+    const batched = new Engine({ model, argmaxRows }, { blockSize: 4, maxTotalTokens: 4096 });
+    const got = await Promise.all(reqs('batched').map((r) => run(batched, r)));
+    got.forEach((r, i) => {
+      expect(r.error).toBeUndefined();
+      expect(r.tokens).toEqual(expected[i]!.tokens);
+    });
+    expect(got[0]!.tokens).toEqual(model.referenceGreedy(promptOf(6, 50), 8));
+    // one call per forward pass, covering every logits row of that step
+    expect(calls).toEqual(model.batches.map((b) => b.wantLogits));
+  });
+
   it('reuses a shared prompt prefix from the radix cache', async () => {
     const { engine, model } = makeEngine();
     const shared = promptOf(32, 7);

@@ -207,4 +207,121 @@ describe('sampler', () => {
     const ref = Array.from(v.keys()).sort((a, b) => v[b]! - v[a]! || a - b);
     for (const k of [1, 5, 64, 700, 4999]) expect(Array.from(selectTop(v, k))).toEqual(ref.slice(0, k));
   });
+
+  it('selectTop ranks NaN as -Infinity and keeps the lower id among equals', () => {
+    const rnd = testRng(8);
+    const v = Float32Array.from({ length: 3000 }, () => (rnd() < 0.2 ? NaN : rnd() < 0.2 ? -Infinity : Math.round(rnd() * 20)));
+    const key = (i: number) => (Number.isNaN(v[i]!) ? -Infinity : v[i]!);
+    const ref = Array.from(v.keys()).sort((a, b) => (key(b) === key(a) ? a - b : key(b) > key(a) ? 1 : -1));
+    for (const k of [1, 3, 40, 200]) expect(Array.from(selectTop(v, k))).toEqual(ref.slice(0, k));
+    // fewer finite entries than k: the rest are filled in id order
+    expect(Array.from(selectTop(f32([NaN, 2, -Infinity, NaN, 1]), 4))).toEqual([1, 4, 0, 2]);
+  });
+
+  it('argmax of a Float32Array agrees with the generic path on NaN, infinities and ties', () => {
+    const rnd = testRng(11);
+    const specials = [NaN, -Infinity, Infinity, 0, -0];
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(rnd() * 40);
+      const v = Float32Array.from({ length: n }, () => (rnd() < 0.3 ? specials[Math.floor(rnd() * specials.length)]! : Math.round(rnd() * 6) - 3));
+      const asArray = Array.from(v); // a plain array takes the generic path
+      let expected = 0;
+      for (let i = 0; i < n; i++) if (v[i]! > (v[expected]! === v[expected]! ? v[expected]! : -Infinity)) expected = i;
+      expect(argmax(v)).toBe(argmax(asArray));
+      expect(argmax(v)).toBe(expected);
+    }
+    expect(argmax(f32([NaN, NaN]))).toBe(0);
+    expect(argmax(new Float32Array(0))).toBe(-1);
+  });
+
+  describe('greedyTokens (a step\'s greedy rows at once)', () => {
+    const V = 50;
+    const rnd = testRng(21);
+    const rows = (n: number) => Float32Array.from({ length: n * V }, () => Math.round(rnd() * 40) / 4); // ties happen
+    const rowOf = (logits: Float32Array, r: number) => logits.subarray(r * V, (r + 1) * V);
+    const countingKernel = () => {
+      const calls: Array<{ rows: number; cols: number }> = [];
+      const kernel = (x: Float32Array, n: number, cols: number) => {
+        calls.push({ rows: n, cols });
+        return Int32Array.from({ length: n }, (_, r) => argmax(x.subarray(r * cols, (r + 1) * cols)));
+      };
+      return { calls, kernel };
+    };
+
+    it('asks the kernel once for the whole step and marks only plain-greedy rows', () => {
+      const { calls, kernel } = countingKernel();
+      const s = new Sampler(V, [7], kernel);
+      const logits = rows(5);
+      const plain = greedy(10);
+      const owners = [
+        { params: plain, state: s.createState([], plain) },
+        { params: params({ seed: 3 }), state: s.createState([], params({ seed: 3 })) }, // sampled
+        undefined, // a row nobody samples (its request ended)
+        { params: greedy(10, { repetitionPenalty: 1.3 }), state: s.createState([1, 2], greedy(10, { repetitionPenalty: 1.3 })) }, // penalised: full path
+        { params: greedy(10, { topK: 1, temperature: 0.7 }), state: s.createState([], greedy(10, { topK: 1, temperature: 0.7 })) }, // top-k 1 is greedy
+      ];
+      const got = s.greedyTokens(logits, owners);
+      expect(calls).toEqual([{ rows: 5, cols: V }]);
+      expect(Array.from(got)).toEqual([argmax(rowOf(logits, 0)), -1, -1, -1, argmax(rowOf(logits, 4))]);
+    });
+
+    it('a row stops being plain greedy while min_tokens masks EOS', () => {
+      const s = new Sampler(V, [7]);
+      const p = greedy(10, { minNewTokens: 1 });
+      const st = s.createState([], p);
+      expect(s.isPlainGreedy(p, st)).toBe(false);
+      st.generated = 1;
+      expect(s.isPlainGreedy(p, st)).toBe(true);
+    });
+
+    it('sample() with the precomputed token gives what sample() alone gives, for every kind of row', () => {
+      const { kernel } = countingKernel();
+      const kinds = [greedy(30), greedy(30, { minNewTokens: 3 }), greedy(30, { frequencyPenalty: 0.5 }), params({ seed: 9, topP: 0.9 }), greedy(30, { returnLogprob: true, topLogprobs: 2 })];
+      const withKernel = new Sampler(V, [7], kernel);
+      const alone = new Sampler(V, [7]);
+      const statesA = kinds.map((p) => withKernel.createState([3, 4], p));
+      const statesB = kinds.map((p) => alone.createState([3, 4], p));
+      for (let step = 0; step < 12; step++) {
+        const logits = rows(kinds.length);
+        const hints = withKernel.greedyTokens(logits, kinds.map((p, i) => ({ params: p, state: statesA[i]! })));
+        kinds.forEach((p, i) => {
+          const a = withKernel.sample(rowOf(logits, i), p, statesA[i]!, hints[i]!);
+          const b = alone.sample(rowOf(logits, i), p, statesB[i]!);
+          expect(a).toEqual(b);
+        });
+      }
+    });
+
+    it('falls back to the JS argmax when the kernel throws or answers nonsense', () => {
+      const logits = rows(3);
+      const expected = [0, 1, 2].map((r) => argmax(rowOf(logits, r)));
+      const bad = [
+        () => {
+          throw new Error('kernel unavailable');
+        },
+        () => new Int32Array(2), // wrong length
+        () => Int32Array.from([0, V, 1]), // out of range
+        () => [0, 0, 0] as unknown as Int32Array, // not an Int32Array
+      ];
+      for (const kernel of bad) {
+        const s = new Sampler(V, [], kernel);
+        const p = greedy(5);
+        const got = s.greedyTokens(logits, [0, 1, 2].map(() => ({ params: p, state: s.createState([], p) })));
+        expect(Array.from(got)).toEqual(expected);
+      }
+      // no kernel at all: the JS loop, row by row
+      const s = new Sampler(V, []);
+      const p = greedy(5);
+      expect(Array.from(s.greedyTokens(logits, [0, 1, 2].map(() => ({ params: p, state: s.createState([], p) }))))).toEqual(expected);
+    });
+
+    it('leaves every row to sample() when the logits do not cover the rows', () => {
+      const { calls, kernel } = countingKernel();
+      const s = new Sampler(V, [], kernel);
+      const p = greedy(5);
+      const got = s.greedyTokens(rows(2), [0, 1, 2].map(() => ({ params: p, state: s.createState([], p) })));
+      expect(Array.from(got)).toEqual([-1, -1, -1]);
+      expect(calls).toHaveLength(0);
+    });
+  });
 });

@@ -1,7 +1,9 @@
 // Node-free kernel probe for tuning on machines without Node: links the kernel sources directly.
 // Build (from native/): g++ -O3 -std=c++17 -pthread -Icsrc bench/probe/probe.cc csrc/threadpool.cc
-//   csrc/capabilities.cc csrc/ops/{matmul,gemm_driver,roofline,attention}.cc -o probe
-// Run: ./probe [threads] [gemv | attn]
+//   csrc/capabilities.cc csrc/ops/{matmul,matmul_gemv_avx2,matmul_dot_avx2,matmul_outer_avx2,gemm_driver,roofline,attention}.cc -o probe
+// Run: ./probe [threads] [gemv | decode | attn]
+//   decode: the matmuls of 8 Qwen2.5-0.5B layers (240 MB of bf16, far beyond L3) in model order, as one
+//   decode step runs them, at batch 1..16: achieved GB/s and GFLOP/s next to the limits.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,6 +48,30 @@ static void attention_probe(int nSeqs, int qLen, int kvLen) {
   }
 }
 
+// One decode step's matmuls over 8 layers of Qwen2.5-0.5B shapes (q, k, v, o, gate, up, down).
+static void decode_probe(double stream, double peak) {
+  const int64_t shapes[7][2] = {{896, 896}, {128, 896}, {128, 896}, {896, 896}, {4864, 896}, {4864, 896}, {896, 4864}};
+  std::vector<std::vector<uint16_t>> layers;
+  double params = 0;
+  for (int l = 0; l < 8; l++)
+    for (auto& sh : shapes) {
+      layers.emplace_back(size_t(sh[0] * sh[1]));
+      for (size_t i = 0; i < layers.back().size(); i++) layers.back()[i] = uint16_t(0x3c00 + ((i * 40503 + l) & 0x3ff));
+      params += double(sh[0]) * double(sh[1]);
+    }
+  for (int M : {1, 2, 4, 8, 16}) {
+    std::vector<float> x(M * 4864, 0.01f), out(M * 4864);
+    const double ms = median_ms([&] {
+      for (size_t i = 0; i < layers.size(); i++) {
+        const int64_t* sh = shapes[i % 7];
+        avx2::matmul(MatmulParams{out.data(), x.data(), layers[i].data(), WeightType::BF16, M, sh[0], sh[1], nullptr});
+      }
+    }, 15);
+    const double gbs = params * 2 / (ms * 1e6), gf = 2.0 * M * params / (ms * 1e6);
+    printf("decode M=%2d %6.2f ms %5.1f GB/s (%3.0f%% of stream) %6.1f GFLOP/s (%3.0f%% of FMA peak)\n", M, ms, gbs, 100 * gbs / stream, gf, 100 * gf / peak);
+  }
+}
+
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? atoi(argv[1]) : 2;
   ThreadPool::instance().resize(threads);
@@ -67,6 +93,7 @@ int main(int argc, char** argv) {
   double fms = median_ms([&] { flops = fma_peak_run(20000000); }, 5);
   double peak = flops / (fms * 1e6);
   printf("threads %d stream %.1f GB/s fma %.1f GFLOP/s\n", threads, stream, peak);
+  if (argc > 2 && std::strcmp(argv[2], "decode") == 0) { decode_probe(stream, peak); return 0; }
   const int64_t N = 14336, K = 4096;
   std::vector<uint16_t> w16(N * K);
   for (int64_t i = 0; i < N * K; i++) w16[i] = uint16_t(0x3c00 + (i * 40503 & 0x3ff));

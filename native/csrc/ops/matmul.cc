@@ -1,24 +1,21 @@
 // matmul: out[M, N] = x[M, K] · w[N, K]ᵀ (+ bias), weights F32 / BF16 / F16.
-// Small M (decode): each weight row is streamed once, converted in registers and multiplied against all
-// M activation rows (memory bound: the goal is the streaming bandwidth). Larger M (prefill, big batches):
-// the blocked GEMM of gemm_driver.cc with a register-tiled micro-kernel (compute bound: the goal is FMA peak).
+// Decode shapes (M <= 16) on the AVX2 path go to the kernels of matmul_avx2.h, which read every weight
+// once per call and reuse it in registers across the M rows: the goal moves from the streaming bandwidth
+// (M = 1) towards the FMA peak (M = 16). Larger M (prefill): the blocked GEMM of gemm_driver.cc with a
+// register-tiled micro-kernel. The portable path keeps one simple GEMV for M <= 4 and the same GEMM.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
-#include "common/aligned_buffer.h"
 #include "common/simd_avx2.h"
 #include "ops/gemm_driver.h"
 #include "ops/kernels.h"
+#include "ops/matmul_avx2.h"
 #include "threadpool.h"
 
 namespace plexus {
 
 namespace {
-// Up to this many rows, stream the weights once and reuse each converted vector across all rows; above
-// it the packed GEMM wins (measured: M = 8 favours this path, M = 16 the GEMM).
-constexpr int64_t kGemvMaxM = 8;
-
 // Rows per parallel chunk so each chunk streams at least ~32 KiB of weights.
 int64_t gemv_grain(const MatmulParams& p) {
   const int64_t row_bytes = std::max<int64_t>(1, p.K * weight_bytes(p.wt));
@@ -121,143 +118,6 @@ void matmul(const MatmulParams& p) {
 #if PLEXUS_HAS_X86
 namespace avx2 {
 namespace {
-
-// bf16 rows are read 16 at a time as 8 u32 words: `w << 16` is the even elements as f32 and
-// `w & 0xffff0000` the odd ones, so no widening shuffle is needed; x is pre-split once per call into
-// matching [x0 x2 .. x14 | x1 x3 .. x15] blocks (xs), which also makes the x loads plain vector loads.
-PLEXUS_AVX2 void split_even_odd(const float* x, int64_t K, float* xs) {
-  const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-  int64_t k = 0;
-  for (; k + 16 <= K; k += 16) {
-    // within each 128-bit lane, bf16 words 2j/2j+1 of u32 j: lanes hold elements 0..7 and 8..15
-    const __m256 a = _mm256_loadu_ps(x + k), b = _mm256_loadu_ps(x + k + 8);
-    const __m256 pa = _mm256_permutevar8x32_ps(a, idx), pb = _mm256_permutevar8x32_ps(b, idx);
-    // even = x0 x2 x4 x6 | x8 x10 x12 x14, odd = x1 x3 x5 x7 | x9 x11 x13 x15
-    _mm256_storeu_ps(xs + k, _mm256_permute2f128_ps(pa, pb, 0x20));
-    _mm256_storeu_ps(xs + k + 8, _mm256_permute2f128_ps(pa, pb, 0x31));
-  }
-  for (; k < K; k++) xs[k] = x[k];
-}
-
-// R weight rows × MG activation rows over k in [k0, k0 + kc): R·MG vector accumulators; each weight
-// vector is loaded once and used MG times, each x vector (from L1, thanks to K blocking) R times.
-// Sums are added into partial[r * M + m0 + m].
-template <int R, int MG, WeightType T>
-PLEXUS_AVX2 void tile(const MatmulParams& p, const float* xs, int64_t n, int64_t m0, int64_t k0, int64_t kc, float* partial) {
-  const int64_t K = p.K;
-  __m256 acc[R][MG];
-  for (int r = 0; r < R; r++)
-    for (int m = 0; m < MG; m++) acc[r][m] = _mm256_setzero_ps();
-  const int64_t kend = k0 + kc;
-  int64_t k = k0;
-  // With several activation rows the K-blocked walk visits each weight row in short pieces, too short
-  // for the hardware prefetcher to lock on: prefetch (into L2) the same piece of the rows two tiles
-  // ahead. Prefetches never fault, even past the end of the weights.
-  const bool prefetch = kc * weight_bytes(T) <= 4096;
-  const char* ahead = static_cast<const char*>(p.w) + ((n + 2 * R) * K + k0) * weight_bytes(T);
-  for (; k + 16 <= kend; k += 16) {
-    if (prefetch && ((k - k0) & 31) == 0)
-      for (int r = 0; r < R; r++) _mm_prefetch(ahead + (r * K + (k - k0)) * weight_bytes(T), _MM_HINT_T1);
-    __m256 w0[R], w1[R];
-    for (int r = 0; r < R; r++) {
-      const int64_t at = (n + r) * K + k;
-      if constexpr (T == WeightType::BF16) {
-        const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(p.w) + at));
-        w0[r] = _mm256_castsi256_ps(_mm256_slli_epi32(raw, 16));
-        w1[r] = _mm256_castsi256_ps(_mm256_and_si256(raw, _mm256_set1_epi32(int(0xffff0000u))));
-      } else {
-        w0[r] = load_w<T>(p.w, at);
-        w1[r] = load_w<T>(p.w, at + 8);
-      }
-    }
-    for (int m = 0; m < MG; m++) {
-      const float* xm = xs + (m0 + m) * K + k;
-      const __m256 x0 = _mm256_loadu_ps(xm), x1 = _mm256_loadu_ps(xm + 8);
-      for (int r = 0; r < R; r++) {
-        acc[r][m] = _mm256_fmadd_ps(w0[r], x0, acc[r][m]);
-        acc[r][m] = _mm256_fmadd_ps(w1[r], x1, acc[r][m]);
-      }
-    }
-  }
-  for (int r = 0; r < R; r++) {
-    for (int m = 0; m < MG; m++) {
-      float s = hsum(acc[r][m]);
-      // tail (< 16): xs holds x unsplit there
-      for (int64_t kk = k; kk < kend; kk++) s += p.x[(m0 + m) * K + kk] * load_weight(p.w, (n + r) * K + kk, T);
-      partial[r * p.M + m0 + m] += s;
-    }
-  }
-}
-
-// Rows [n0, n1) against all M (<= kGemvMaxM) activation rows, K blocked so the M x-blocks stay in L1.
-template <int R, int MG, WeightType T>
-PLEXUS_AVX2 void tile_groups(const MatmulParams& p, const float* xs, int64_t n, int64_t k0, int64_t kc, float* partial) {
-  // MG is the group size; M = groups of MG plus one smaller last group
-  for (int64_t m0 = 0; m0 < p.M; m0 += MG) {
-    const int64_t left = p.M - m0;
-    if (left >= MG) { tile<R, MG, T>(p, xs, n, m0, k0, kc, partial); continue; }
-    switch (left) {
-      case 1: tile<R, 1, T>(p, xs, n, m0, k0, kc, partial); break;
-      case 2: tile<R, 2, T>(p, xs, n, m0, k0, kc, partial); break;
-      case 3: tile<R, 3, T>(p, xs, n, m0, k0, kc, partial); break;
-      case 4: tile<R, 4, T>(p, xs, n, m0, k0, kc, partial); break;
-      case 5: tile<R, 5, T>(p, xs, n, m0, k0, kc, partial); break;
-      case 6: tile<R, 6, T>(p, xs, n, m0, k0, kc, partial); break;
-      default: tile<R, 7, T>(p, xs, n, m0, k0, kc, partial); break;
-    }
-  }
-}
-
-template <int R, int MG, WeightType T>
-void gemv_rows(const MatmulParams& p, const float* xs, int64_t n0, int64_t n1) {
-  constexpr int64_t kRowBlock = 16;
-  const int64_t M = p.M, K = p.K;
-  // x block of M rows × kb floats <= 16 KiB (L1), a multiple of 16 so the even/odd split lines up
-  int64_t kb = std::max<int64_t>(256, (4096 / M) & ~int64_t(15));
-  float partial[kRowBlock * kGemvMaxM];
-  for (int64_t s = n0; s < n1; s += kRowBlock) {
-    const int64_t e = std::min(n1, s + kRowBlock);
-    std::fill(partial, partial + (e - s) * M, 0.f);
-    for (int64_t k0 = 0; k0 < K; k0 += kb) {
-      const int64_t kc = std::min(kb, K - k0);
-      int64_t n = s;
-      for (; n + R <= e; n += R) tile_groups<R, MG, T>(p, xs, n, k0, kc, partial + (n - s) * M);
-      for (; n < e; n++) tile_groups<1, MG, T>(p, xs, n, k0, kc, partial + (n - s) * M);
-    }
-    const float* bias = p.bias;
-    for (int64_t n = s; n < e; n++)
-      for (int64_t m = 0; m < M; m++) p.out[m * p.N + n] = partial[(n - s) * M + m] + (bias ? bias[n] : 0.f);
-  }
-}
-
-thread_local AlignedBuffer t_xsplit;
-
-template <WeightType T>
-void gemv(const MatmulParams& p) {
-  const float* xs = p.x;
-  if constexpr (T == WeightType::BF16) {
-    float* split = t_xsplit.get(size_t(p.M * p.K));
-    for (int64_t m = 0; m < p.M; m++) split_even_odd(p.x + m * p.K, p.K, split + m * p.K);
-    xs = split;
-  }
-  // rows per tile chosen so R·M accumulators stay around 8 (16 ymm registers in all)
-  auto run = [&](auto rows_fn) { parallel_for(p.N, gemv_grain(p), [&](int64_t b, int64_t e) { rows_fn(p, xs, b, e); }); };
-  switch (p.M) {
-    case 1: run(gemv_rows<4, 1, T>); break;
-    case 2: run(gemv_rows<4, 2, T>); break;
-    case 3: run(gemv_rows<2, 3, T>); break;
-    case 4: run(gemv_rows<2, 4, T>); break;
-    default: run(gemv_rows<1, 8, T>); break;
-  }
-}
-
-void gemv_dispatch(const MatmulParams& p) {
-  switch (p.wt) {
-    case WeightType::F32: gemv<WeightType::F32>(p); return;
-    case WeightType::BF16: gemv<WeightType::BF16>(p); return;
-    default: gemv<WeightType::F16>(p); return;
-  }
-}
 
 constexpr int kMR = 6, kNR = 16;
 
@@ -371,7 +231,9 @@ void pack_b(const void* w, WeightType wt, int64_t K, int64_t n0, int64_t nc, int
 
 void matmul(const MatmulParams& p) {
   if (p.M == 0 || p.N == 0) return;
-  if (p.M <= kGemvMaxM) gemv_dispatch(p);
+  if (p.M <= kGemvMaxM && p.K * weight_bytes(p.wt) <= kGemvMaxRowBytes) matmul_gemv(p);
+  else if (p.M <= kDotMaxM) matmul_dot(p);
+  else if (p.M <= kOuterMaxM) matmul_outer(p);
   else gemm_blocked(p, GemmKernels{kMR, kNR, micro, pack_b});
 }
 

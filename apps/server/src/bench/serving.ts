@@ -22,6 +22,8 @@ export interface ServingBenchOptions {
   apiKey?: string;
   /** one unmeasured request first, so lazy initialisation does not count (default true) */
   warmup?: boolean;
+  /** stops the run: requests in flight are cut, the rest are not sent; both count as failed */
+  signal?: AbortSignal;
 }
 
 /** times in milliseconds, throughputs per second */
@@ -80,13 +82,16 @@ export async function runServingBench(opts: ServingBenchOptions): Promise<Servin
   let next = 0;
   const start = performance.now();
   const worker = async () => {
-    while (next < prompts.length) {
+    while (next < prompts.length && !opts.signal?.aborted) {
       const i = next++;
       results[i] = await send(prompts[i]);
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.maxConcurrency, prompts.length) }, worker));
   const durationS = (performance.now() - start) / 1000;
+  for (let i = 0; i < prompts.length; i++) {
+    results[i] ??= { ok: false, error: 'not sent: the benchmark was stopped', promptLen: prompts[i].length, outputLen: 0, ttft: 0, latency: 0, itls: [] };
+  }
   return buildReport(opts, baseUrl, results, durationS);
 }
 
@@ -119,7 +124,7 @@ async function sendOne(baseUrl: string, headers: Record<string, string>, opts: S
   const result: RequestResult = { ok: false, promptLen: inputIds.length, outputLen: 0, ttft: 0, latency: 0, itls: [] };
   const t0 = performance.now();
   try {
-    const res = await fetch(`${baseUrl}/generate`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const res = await fetch(`${baseUrl}/generate`, { method: 'POST', headers, body: JSON.stringify(body), ...(opts.signal ? { signal: opts.signal } : {}) });
     if (!res.ok || !res.body) {
       result.error = `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`;
       return result;

@@ -37,25 +37,30 @@ export function selectTop(values: ArrayLike<number>, k: number): Int32Array {
       i = w;
     }
   };
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < count; i++) {
     const v = valueAt(values, i);
-    if (size < count) {
-      // sift up
-      let j = size++;
-      heapIdx[j] = i;
-      heapVal[j] = v;
-      while (j > 0) {
-        const p = (j - 1) >> 1;
-        if (!isBetter(heapVal[p]!, heapIdx[p]!, heapVal[j]!, heapIdx[j]!)) break;
-        const ti = heapIdx[p]!; heapIdx[p] = heapIdx[j]!; heapIdx[j] = ti;
-        const tv = heapVal[p]!; heapVal[p] = heapVal[j]!; heapVal[j] = tv;
-        j = p;
-      }
-    } else if (isBetter(v, i, heapVal[0]!, heapIdx[0]!)) {
-      heapIdx[0] = i;
-      heapVal[0] = v;
-      siftDown(0);
+    // sift up
+    let j = size++;
+    heapIdx[j] = i;
+    heapVal[j] = v;
+    while (j > 0) {
+      const p = (j - 1) >> 1;
+      if (!isBetter(heapVal[p]!, heapIdx[p]!, heapVal[j]!, heapIdx[j]!)) break;
+      const ti = heapIdx[p]!; heapIdx[p] = heapIdx[j]!; heapIdx[j] = ti;
+      const tv = heapVal[p]!; heapVal[p] = heapVal[j]!; heapVal[j] = tv;
+      j = p;
     }
+  }
+  // the scan goes up in index, so a later entry beats the worst kept one only by a strictly larger
+  // value (a tie loses on index, a NaN compares false): one comparison rejects almost every entry
+  let worst = heapVal[0]!;
+  for (let i = count; i < n; i++) {
+    const v = values[i]!;
+    if (!(v > worst)) continue;
+    heapIdx[0] = i;
+    heapVal[0] = v;
+    siftDown(0);
+    worst = heapVal[0]!;
   }
   return sortIndices(heapIdx, values);
 }
@@ -78,6 +83,29 @@ function sortAll(values: ArrayLike<number>): Int32Array {
 /** index of the largest value, ties by lower index; -1 for an empty vector */
 export function argmax(values: ArrayLike<number>): number {
   if (values.length === 0) return -1;
+  return values instanceof Float32Array ? argmaxF32(values) : argmaxGeneric(values);
+}
+
+/**
+ * The hot path (one 150k-entry logits row per request per step): a monomorphic typed-array loop,
+ * ~2x faster than the generic one. A NaN never compares greater, and when nothing beats -Infinity
+ * the answer is 0, exactly as argmaxGeneric decides.
+ */
+function argmaxF32(values: Float32Array): number {
+  let best = 0;
+  let bestVal = -Infinity;
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    if (v > bestVal) {
+      bestVal = v;
+      best = i;
+    }
+  }
+  return best;
+}
+
+function argmaxGeneric(values: ArrayLike<number>): number {
   let best = 0;
   let bestVal = valueAt(values, 0);
   for (let i = 1; i < values.length; i++) {

@@ -22,7 +22,7 @@ constexpr int kRows = 3;                  // weight rows per tile (12 accumulato
 constexpr int kGroup = 4;                 // activation rows per tile, at most
 constexpr int64_t kKBlock = 256;          // M × 256 floats of x per block: <= 8 KiB
 constexpr int64_t kPrefetchTiles = 2;     // prefetch (into L2) the same K block this many tiles ahead
-constexpr int64_t kChunkBytes = 32 * 1024;  // smallest parallel work item, in weight bytes
+constexpr int64_t kChunkBytes = 64 * 1024;  // smallest parallel work item, in weight bytes
 
 // First and second 8 of the 16 weights at w + i, in the order the packed x uses. The bf16 odd half is
 // shifted down and up instead of masked: a mask would need a 17th register.

@@ -17,7 +17,9 @@ namespace plexus::avx2 {
 namespace {
 
 constexpr int64_t kPrefetchBytes = 1024;  // measured: 768-1024 best, 4096 clearly worse
-constexpr int64_t kChunkBytes = 32 * 1024;  // smallest parallel work item, in weight bytes
+// Smallest parallel work item, in weight bytes. A parallel region costs a few us; the k/v projections of
+// small models (128x896 bf16: 229 KB, ~10 us) measured fastest split in 64 KiB pieces (32 KiB: -15%).
+constexpr int64_t kChunkBytes = 64 * 1024;
 
 PLEXUS_AVX2 inline void prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
 

@@ -15,7 +15,7 @@ import { missingDone, runChoices, type ChoiceEvent } from '../generation/run-cho
 import { encodeChatPrompt } from '../prompt/chat-prompt.ts';
 import { readJsonBody } from '../request/read-json-body.ts';
 import { validateBody } from '../request/validate-body.ts';
-import { OPENAI_FIELD_NAMES, type FieldNames, type GenerationFields } from '../sampling/generation-fields.ts';
+import { OPENAI_FIELD_NAMES, openAiSamplingFields, type FieldNames, type GenerationFields } from '../sampling/generation-fields.ts';
 import { rejectUnsupportedChat } from '../sampling/reject-unsupported.ts';
 import { buildTextRequests, checkGenerationFields } from '../sampling/resolve-generation.ts';
 import { chatCompletionRequestSchema, type ChatCompletionRequest } from '../schemas/chat-completion-request.ts';
@@ -79,18 +79,7 @@ function chatFields(req: ChatCompletionRequest, keepSpecialTokens: boolean): { f
   return {
     fields: {
       maxTokens: useCompletionTokens ? req.max_completion_tokens : req.max_tokens,
-      minTokens: req.min_tokens,
-      temperature: req.temperature,
-      topP: req.top_p,
-      topK: req.top_k,
-      minP: req.min_p,
-      seed: req.seed,
-      presencePenalty: req.presence_penalty,
-      frequencyPenalty: req.frequency_penalty,
-      repetitionPenalty: req.repetition_penalty,
-      stop: req.stop,
-      stopTokenIds: req.stop_token_ids,
-      ignoreEos: req.ignore_eos,
+      ...openAiSamplingFields(req),
       skipSpecialTokens: req.skip_special_tokens ?? (keepSpecialTokens ? false : undefined),
       n: req.n ?? 1,
       returnLogprob: req.logprobs ?? false,

@@ -30,6 +30,7 @@
         "csrc/bindings/async_bindings.cc",
         "csrc/ops/fp8_gemm.cc",
         "csrc/ops/mxfp4_gemm.cc",
+        "csrc/ops/mxfp4_gemv_avx2.cc",
         "csrc/bindings/quant_bindings.cc",
         "csrc/ops/dsv4_sparse_attention.cc",
         "csrc/ops/dsv4_indexer_scores.cc",

@@ -5,9 +5,9 @@
  * into a second copy of the weights.
  *
  * MXFP4 internal layout (what `mxfp4Pack` produces and the kernels read): a matrix [rows, cols] is two
- * planes, `codes` [rows, cols/2] and `scales` [rows, cols/32] (E8M0 bytes). Within each 32-element block
- * byte j (0..15) holds element j in its low nibble and element j + 16 in its high nibble ("split-half",
- * the order that lets SIMD code decode 16 consecutive elements per nibble half).
+ * planes, `codes` [rows, cols/2] and `scales` [rows, cols/32] (E8M0 bytes, block order). The codes of a row
+ * are arranged in superblocks of 8 blocks so that one 32-byte load gives each of 8 blocks 8 codes in its
+ * own 32-bit lane (native/csrc/ops/mxfp4_layout.h has the exact map). Only `mxfp4Pack` writes it.
  */
 import { loadBinding, NativeAddonLoadError, REBUILD_HINT } from './binding.ts';
 import type { Capabilities } from './capabilities.ts';
@@ -30,7 +30,7 @@ export interface Fp8MatmulArgs {
   bias?: Float32Array;
 }
 
-/** An MXFP4 matrix [rows, cols] in the internal split-half layout (see the file comment). */
+/** An MXFP4 matrix [rows, cols] in the internal layout (see the file comment). */
 export interface Mxfp4Matrix {
   codes: Uint8Array;
   scales: Uint8Array;

@@ -57,18 +57,19 @@ describe('mxfp4Pack', () => {
 });
 
 describe.each(VARIANTS)('mxfp4Matmul (%s)', (variant) => {
-  it('decodes all 16 codes × exponents {0, 1, 126, 127, 254} exactly, in both nibble halves', () => {
-    const rows = 16 * EXPONENTS.length, K = 64;
-    const codes = new Uint8Array(rows * K), scales = new Uint8Array(rows * 2);
+  it('decodes all 16 codes × exponents {0, 1, 126, 127, 254} exactly, at every place of a superblock and its tail', () => {
+    // K = 320: one full superblock of 8 blocks and a partial one of 2
+    const rows = 16 * EXPONENTS.length, K = 320, nb = K / 32;
+    const codes = new Uint8Array(rows * K), scales = new Uint8Array(rows * nb);
     for (let c = 0; c < 16; c++) {
       EXPONENTS.forEach((e, j) => {
         const r = c * EXPONENTS.length + j;
         codes.fill(c, r * K, (r + 1) * K);
-        scales[2 * r] = scales[2 * r + 1] = e;
+        scales.fill(e, r * nb, (r + 1) * nb);
       });
     }
     const w = pack({ codes: encodeCodes(codes, rows, K, 'interleaved'), scales, rows, cols: K }, 'interleaved');
-    for (const position of [0, 1, 15, 16, 17, 31, 32, 63]) {
+    for (const position of [0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 63, 100, 255, 256, 291, 319]) {
       for (const M of [1, 3, 9]) {
         // x one-hot at `position` with value 2^-3: every product is a power of two times a code, all representable
         const x = new Float32Array(M * K);
@@ -118,6 +119,50 @@ describe.each(VARIANTS)('mxfp4Matmul (%s)', (variant) => {
       const extra = variant === 'optimized' && M <= 8 ? int16ActivationBound(x, dq, M, N, K) : undefined;
       expect(worstRatio(out, ref.out, ref.mag, 1e-5, extra), `M=${M}`).toBeLessThanOrEqual(1);
     }
+  });
+
+  it('gives NaN for a row with a NaN (0xFF) scale, in a full superblock and in a tail', () => {
+    const K = 320;
+    const w = pack(randomMatrix(3, K, 23, 'interleaved'), 'interleaved');
+    w.scales[0 * 10 + 5] = 0xff; // row 0, block 5 (full superblock)
+    w.scales[2 * 10 + 9] = 0xff; // row 2, block 9 (tail)
+    const x = randomX(K, 24);
+    const out = new Float32Array(3);
+    quantOps(variant).mxfp4Matmul({ out, x, M: 1, w });
+    expect(Number.isNaN(out[0])).toBe(true);
+    expect(Number.isFinite(out[1])).toBe(true);
+    expect(Number.isNaN(out[2])).toBe(true);
+  });
+
+  it.each([
+    // every code 6.0 and a constant x (1.5 · 2^k: exact in 15 bits): the largest block sums. The integer path
+    // keeps x as q · 2^e and multiplies the int32 block sum by 2^(e − 1) before the scale: at e = 105 that
+    // product is 1.5 · 2^127, still finite; below its range 2^(e − 1) would flush to zero, so such calls
+    // (denormal activations) must take the float path.
+    ['huge: the largest exponent of the integer path', 1.5 * 2 ** 119, 100],
+    ['tiny (denormal): below the integer path', 1.5 * 2 ** -136, 200],
+  ])('is exact for %s activations', (_name, value, scaleByte) => {
+    const N = 3, K = 544;
+    const src = { codes: encodeCodes(new Uint8Array(N * K).fill(7), N, K, 'interleaved'), scales: new Uint8Array(N * K / 32).fill(scaleByte), rows: N, cols: K };
+    const w = pack(src, 'interleaved');
+    const x = new Float32Array(K).fill(value);
+    const out = new Float32Array(N);
+    quantOps(variant).mxfp4Matmul({ out, x, M: 1, w });
+    const want = Math.fround(K * 6 * Math.fround(value) * 2 ** (scaleByte - 127));
+    for (let n = 0; n < N; n++) expect(out[n]).toBe(want);
+  });
+
+  it('stays within the float reference when block exponents are far apart', () => {
+    const N = 11, K = 544;
+    const src = randomMatrix(N, K, 31, 'split-half');
+    const w = pack(src, 'split-half');
+    const x = randomX(2 * K, 32);
+    for (let i = 0; i < x.length; i += 64) x[i] = x[i]! * 2 ** 90; // a few huge blocks among normal ones
+    const out = new Float32Array(2 * N);
+    quantOps(variant).mxfp4Matmul({ out, x, M: 2, w });
+    const dq = mxfp4Dequant(src, 'split-half');
+    const ref = refMatmul(x, dq, 2, N, K);
+    expect(worstRatio(out, ref.out, ref.mag, 1e-5, int16ActivationBound(x, dq, 2, N, K))).toBeLessThanOrEqual(1);
   });
 
   it('propagates NaN activations instead of hiding them', () => {

@@ -1,14 +1,10 @@
-// MXFP4 kernels: matmul (out = x · Wᵀ) and the routed experts of one MoE layer, on the internal layout of
-// quant_kernels.h (codes [rows, cols/2] split-half per 32-block, E8M0 scales [rows, cols/32]).
+// MXFP4 kernels: matmul (out = x · Wᵀ) and the routed experts of one MoE layer, on the internal superblock
+// layout of mxfp4_layout.h (mxfp4_pack converts checkpoints into it once, at load).
 //
 // GEMV (few rows of x): every weight row is streamed once.
-//  - AVX2: activations are first quantized to int16 with one power-of-two exponent per 32 values
-//    (x ≈ q · 2^e, |q| in [2^14, 2^15): ~15 bits, far below f32 rounding of the sums); per 32-block the
-//    16 code bytes are split into nibbles, mapped through the E2M1 table doubled as int8 with pshufb
-//    (±{0,1,2,3,4,6,8,12}), widened to int16 and multiplied by vpmaddwd into exact int32 sums; one FMA
-//    per block applies 2^(e + scale − 128) taken from a power-of-two table, so the block's contribution
-//    is exact until the f32 accumulation and no scale can overflow or flush early.
-//  - portable: exact float E2M1 values, block dot, times the block scale.
+//  - AVX2: integer dot products per 32-block with one scale op per 8 blocks (mxfp4_gemv_avx2.cc); a call
+//    whose activations have extreme exponents takes the float path below instead.
+//  - portable (and that float path): exact float E2M1 values, block dot, times the block scale.
 // GEMM (many rows): gemm_blocked over weight panels dequantized to f32 once per K block (a weight above
 // FLT_MAX, i.e. 4 or 6 · 2^127, becomes inf there, as in any f32 dequantization).
 // MoE: tokens arrive grouped by expert; experts with few tokens run as GEMV tasks spread over the pool
@@ -22,6 +18,8 @@
 
 #include "common/simd_avx2.h"
 #include "ops/gemm_driver.h"
+#include "ops/mxfp4_gemv.h"
+#include "ops/mxfp4_layout.h"
 #include "ops/quant_common.h"
 #include "ops/quant_gemm.h"
 #include "ops/quant_kernels.h"
@@ -44,45 +42,12 @@ MatmulParams as_matmul(float* out, const float* x, const Mxfp4Matrix* w, int64_t
   return MatmulParams{out, x, w, WeightType::F32, M, w->rows, w->cols, bias};
 }
 
-// int16 activations, one exponent per 32 values (AVX2 path; the portable path reads the floats)
-struct XStore {
-  std::vector<int16_t> q;
-  std::vector<int32_t> e;
-};
-
-// NaN marker for a block with a non-finite value, and the E8M0 NaN (0xFF): both land in the table's NaN range
-constexpr int32_t kNaNExp = 1500;
-constexpr int kPow2Lo = -400, kPow2Hi = 3200, kPow2NaNFrom = 1000;
-
-struct Pow2 {
-  float v[kPow2Hi - kPow2Lo];
-  int32_t scale_exp[256];  // E8M0 byte b -> b - 128 (the int8 table holds doubled values); 0xFF -> NaN marker
-  Pow2() {
-    for (int i = kPow2Lo; i < kPow2Hi; i++) {
-      float f;
-      if (i >= kPow2NaNFrom) f = NAN;
-      else if (i > 127) f = INFINITY;
-      else if (i < -149) f = 0.f;
-      else f = std::ldexp(1.f, i);
-      v[i - kPow2Lo] = f;
-    }
-    for (int b = 0; b < 256; b++) scale_exp[b] = b == 255 ? kNaNExp : b - 128;
-  }
-  // &v[0] stands for 2^0
-  const float* zero() const { return v - kPow2Lo; }
-};
-
-const Pow2& pow2_table() {
-  static const Pow2 t;
-  return t;
-}
-
 // The GEMV/GEMM kernels of one implementation.
 struct Backend {
   // prepares `rows` activation rows of length K for gemv (avx2: int16 quantization into st)
-  void (*prepare)(const float* x, int64_t rows, int64_t K, XStore& st, quant::XRows& out);
+  void (*prepare)(const float* x, int64_t rows, int64_t K, mxfp4::XBuffers& st, mxfp4::XRows& out);
   // out[i * ldo + (r - col_base)] = W[r] · x[idx[i]] for r in [r0, r1), i < n
-  void (*gemv)(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const quant::XRows& x, const int32_t* idx, int64_t n, float* out, int64_t ldo, int64_t col_base);
+  void (*gemv)(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const mxfp4::XRows& x, const int32_t* idx, int64_t n, float* out, int64_t ldo, int64_t col_base);
   GemmKernels gemm;
 };
 
@@ -106,8 +71,8 @@ void matmul_with(const Mxfp4MatmulParams& p, const Backend& be) {
     gemm_blocked(as_matmul(p.out, p.x, &p.w, M, p.bias), be.gemm);
     return;
   }
-  thread_local XStore st;
-  quant::XRows xr;
+  thread_local mxfp4::XBuffers st;
+  mxfp4::XRows xr;
   be.prepare(p.x, M, K, st, xr);
   const int32_t* idx = iota(M);
   parallel_for(N, rows_per_task(K), [&](int64_t b, int64_t e) { be.gemv(p.w, b, e, xr, idx, M, p.out, N, 0); });
@@ -127,7 +92,7 @@ void moe_with(const Mxfp4MoeParams& p, const Backend& be) {
   if (S == 0 || H == 0) return;
 
   thread_local std::vector<float> h_buf, y_buf, xg_buf, gu_buf;
-  thread_local XStore xst, hst;
+  thread_local mxfp4::XBuffers xst, hst;
   if (h_buf.size() < size_t(S * I)) h_buf.resize(size_t(S * I));
   if (y_buf.size() < size_t(S * H)) y_buf.resize(size_t(S * H));
   float* h = h_buf.data();
@@ -153,7 +118,7 @@ void moe_with(const Mxfp4MoeParams& p, const Backend& be) {
   }
 
   // ---- gate/up + activation -> h[slot, I]
-  quant::XRows xr;
+  mxfp4::XRows xr;
   if (!up_tasks.empty()) be.prepare(p.x, T, H, xst, xr);
   parallel_tasks(int64_t(up_tasks.size()), [&](int64_t t) {
     thread_local std::vector<float> local;
@@ -195,7 +160,7 @@ void moe_with(const Mxfp4MoeParams& p, const Backend& be) {
   }
 
   // ---- down, bias, routing weight -> y[slot, H]
-  quant::XRows hr;
+  mxfp4::XRows hr;
   if (!down_tasks.empty()) be.prepare(h, S, I, hst, hr);
   const int32_t* slots = iota(S);
   parallel_tasks(int64_t(down_tasks.size()), [&](int64_t t) {
@@ -247,14 +212,14 @@ void moe_with(const Mxfp4MoeParams& p, const Backend& be) {
 namespace portable {
 namespace {
 
-void prepare(const float* x, int64_t, int64_t K, XStore&, quant::XRows& out) {
+void prepare(const float* x, int64_t, int64_t K, mxfp4::XBuffers&, mxfp4::XRows& out) {
   out.f = x;
   out.K = K;
 }
 
 thread_local std::vector<float> t_vals;
 
-void gemv(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const quant::XRows& x, const int32_t* idx, int64_t n, float* out, int64_t ldo, int64_t col_base) {
+void gemv(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const mxfp4::XRows& x, const int32_t* idx, int64_t n, float* out, int64_t ldo, int64_t col_base) {
   const auto& T = quant::tables();
   const int64_t K = w.cols, nb = K / 32;
   if (t_vals.size() < size_t(K)) t_vals.resize(size_t(K));
@@ -262,12 +227,7 @@ void gemv(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const quant::XRows& x, c
   for (int64_t r = r0; r < r1; r++) {
     const uint8_t* c = w.codes + r * (K / 2);
     const uint8_t* s = w.scales + r * nb;
-    for (int64_t b = 0; b < nb; b++)
-      for (int j = 0; j < 16; j++) {
-        const uint8_t byte = c[b * 16 + j];
-        v[b * 32 + j] = T.e2m1[byte & 15];
-        v[b * 32 + j + 16] = T.e2m1[byte >> 4];
-      }
+    mxfp4::decode_row(c, K, T.e2m1, v);
     for (int64_t i = 0; i < n; i++) {
       const float* xr = x.f + int64_t(idx[i]) * K;
       float acc = 0.f;
@@ -300,7 +260,7 @@ void pack_b(const void* wp, WeightType, int64_t K, int64_t n0, int64_t nc, int64
       const uint8_t* scales = w.scales + (n0 + c) * (K / 32);
       for (int64_t kk = 0; kk < kc; kk++) {
         const int64_t k = k0 + kk;
-        dst[kk * NR + j] = T.e2m1[quant::mxfp4_code(codes, k)] * T.e8m0[scales[k >> 5]];
+        dst[kk * NR + j] = T.e2m1[mxfp4::code_at(codes, K, k)] * T.e8m0[scales[k >> 5]];
       }
     }
   }
@@ -323,145 +283,28 @@ namespace {
 // E2M1 values doubled, as int8: code c -> 2 · value(c)
 PLEXUS_AVX2 static inline __m128i e2m1x2_table() { return _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12); }
 
-// x ≈ q · 2^e per 32 values with max |q| in [2^14, 2^15]; non-finite blocks get the NaN marker.
-// Blocks [b0, b1) of the flattened rows (each row is K/32 blocks).
-PLEXUS_AVX2 void quantize_blocks(const float* x, int16_t* q, int32_t* qe, int64_t b0, int64_t b1) {
-  const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-  for (int64_t blk = b0; blk < b1; blk++) {
-    const float* xb = x + blk * 32;
-    int16_t* qb = q + blk * 32;
-    const __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8), v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
-    // max of |bits| as integers: NaN (above inf's bits) wins, unlike max_ps
-    const __m256i a = _mm256_max_epi32(_mm256_max_epi32(_mm256_castps_si256(_mm256_and_ps(v0, absmask)), _mm256_castps_si256(_mm256_and_ps(v1, absmask))),
-                                       _mm256_max_epi32(_mm256_castps_si256(_mm256_and_ps(v2, absmask)), _mm256_castps_si256(_mm256_and_ps(v3, absmask))));
-    alignas(32) int32_t lanes[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), a);
-    int32_t bits = 0;
-    for (int l = 0; l < 8; l++) bits = std::max(bits, lanes[l]);
-    if (bits >= 0x7F800000 || bits == 0) {  // inf / NaN, or all zeros
-      std::memset(qb, 0, 64);
-      qe[blk] = bits == 0 ? 0 : kNaNExp;
-      continue;
-    }
-    float amax;
-    std::memcpy(&amax, &bits, 4);
-    const int e = std::ilogb(amax) - 14;  // amax · 2^-e in [2^14, 2^15)
-    int up = -e;                             // in [-113, 163]: applied as two exact power-of-two factors
-    const float m1 = up > 127 ? std::ldexp(1.f, 127) : 1.f;
-    if (up > 127) up -= 127;
-    const __m256 f1 = _mm256_set1_ps(m1), f2 = _mm256_set1_ps(std::ldexp(1.f, up));
-    const __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_mul_ps(v0, f1), f2));
-    const __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_mul_ps(v1, f1), f2));
-    const __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_mul_ps(v2, f1), f2));
-    const __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_mul_ps(v3, f1), f2));
-    // packs saturates (2^15 becomes 32767) and interleaves 128-bit lanes; the permute restores the order
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(qb), _mm256_permute4x64_epi64(_mm256_packs_epi32(i0, i1), 0xD8));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(qb + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(i2, i3), 0xD8));
-    qe[blk] = e;
-  }
+void gemv(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const mxfp4::XRows& x, const int32_t* idx, int64_t n, float* out, int64_t ldo, int64_t col_base) {
+  if (x.exact) portable::gemv(w, r0, r1, x, idx, n, out, ldo, col_base);
+  else mxfp4::avx2::gemv(w, r0, r1, x, idx, n, out, ldo, col_base);
 }
 
-void prepare(const float* x, int64_t rows, int64_t K, XStore& st, quant::XRows& out) {
-  const size_t nq = size_t(rows * K), ne = size_t(rows * (K / 32));
-  if (st.q.size() < nq) st.q.resize(nq);
-  if (st.e.size() < ne) st.e.resize(ne);
-  int16_t* q = st.q.data();
-  int32_t* qe = st.e.data();
-  parallel_for(rows * (K / 32), 256, [&](int64_t b0, int64_t b1) { quantize_blocks(x, q, qe, b0, b1); });
-  out.f = x;
-  out.q = st.q.data();
-  out.qexp = st.e.data();
-  out.K = K;
-}
-
-// 32 codes of one block as two int16 vectors (elements 0..15 and 16..31, doubled values)
-PLEXUS_AVX2 static inline void decode_block(const uint8_t* c, __m128i lut, __m128i m4, __m256i& lo, __m256i& hi) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
-  lo = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(lut, _mm_and_si128(v, m4)));
-  hi = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(v, 4), m4)));
-}
-
-PLEXUS_AVX2 static inline __m256 block_dot(__m256i lo, __m256i hi, const int16_t* xq) {
-  const __m256i d = _mm256_add_epi32(_mm256_madd_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq))),
-                                     _mm256_madd_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 16))));
-  return _mm256_cvtepi32_ps(d);
-}
-
-template <int M>
-PLEXUS_AVX2 void gemv_m(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const quant::XRows& x, const int32_t* idx, float* out, int64_t ldo, int64_t col_base) {
-  const int64_t K = w.cols, nb = K / 32;
-  const Pow2& P = pow2_table();
-  const float* p2 = P.zero();
-  const __m128i lut = e2m1x2_table(), m4 = _mm_set1_epi8(0x0F);
-  const int16_t* xq[M];
-  const int32_t* xe[M];
-  for (int m = 0; m < M; m++) {
-    xq[m] = x.q + int64_t(idx[m]) * K;
-    xe[m] = x.qexp + int64_t(idx[m]) * nb;
-  }
-  for (int64_t r = r0; r < r1; r++) {
-    const uint8_t* c = w.codes + r * (K / 2);
-    const uint8_t* s = w.scales + r * nb;
-    __m256 acc[M];
-    for (int m = 0; m < M; m++) acc[m] = _mm256_setzero_ps();
-    int64_t b = 0;
-    if constexpr (M <= 2) {
-      // two blocks per step into separate accumulators: more independent FMA chains for few rows of x
-      __m256 acc2[M];
-      for (int m = 0; m < M; m++) acc2[m] = _mm256_setzero_ps();
-      for (; b + 2 <= nb; b += 2) {
-        __m256i lo0, hi0, lo1, hi1;
-        decode_block(c + b * 16, lut, m4, lo0, hi0);
-        decode_block(c + b * 16 + 16, lut, m4, lo1, hi1);
-        const int32_t se0 = P.scale_exp[s[b]], se1 = P.scale_exp[s[b + 1]];
-        for (int m = 0; m < M; m++) {
-          acc[m] = _mm256_fmadd_ps(block_dot(lo0, hi0, xq[m] + b * 32), _mm256_broadcast_ss(p2 + se0 + xe[m][b]), acc[m]);
-          acc2[m] = _mm256_fmadd_ps(block_dot(lo1, hi1, xq[m] + b * 32 + 32), _mm256_broadcast_ss(p2 + se1 + xe[m][b + 1]), acc2[m]);
-        }
-      }
-      for (int m = 0; m < M; m++) acc[m] = _mm256_add_ps(acc[m], acc2[m]);
-    }
-    for (; b < nb; b++) {
-      __m256i lo0, hi0;
-      decode_block(c + b * 16, lut, m4, lo0, hi0);
-      const int32_t se0 = P.scale_exp[s[b]];
-      for (int m = 0; m < M; m++) acc[m] = _mm256_fmadd_ps(block_dot(lo0, hi0, xq[m] + b * 32), _mm256_broadcast_ss(p2 + se0 + xe[m][b]), acc[m]);
-    }
-    for (int m = 0; m < M; m++) out[m * ldo + (r - col_base)] = hsum(acc[m]);
-  }
-}
-
-void gemv(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const quant::XRows& x, const int32_t* idx, int64_t n, float* out, int64_t ldo, int64_t col_base) {
-  // up to 8 rows of x per pass (one decode per block serves them all); a task's rows stay in L1/L2 between passes
-  for (int64_t i = 0; i < n; i += 8) {
-    const int64_t g = std::min<int64_t>(8, n - i);
-    float* o = out + i * ldo;
-    switch (g) {
-      case 1: gemv_m<1>(w, r0, r1, x, idx + i, o, ldo, col_base); break;
-      case 2: gemv_m<2>(w, r0, r1, x, idx + i, o, ldo, col_base); break;
-      case 3: gemv_m<3>(w, r0, r1, x, idx + i, o, ldo, col_base); break;
-      case 4: gemv_m<4>(w, r0, r1, x, idx + i, o, ldo, col_base); break;
-      case 5: gemv_m<5>(w, r0, r1, x, idx + i, o, ldo, col_base); break;
-      case 6: gemv_m<6>(w, r0, r1, x, idx + i, o, ldo, col_base); break;
-      case 7: gemv_m<7>(w, r0, r1, x, idx + i, o, ldo, col_base); break;
-      default: gemv_m<8>(w, r0, r1, x, idx + i, o, ldo, col_base); break;
-    }
-  }
-}
-
-// 8 consecutive elements (k % 8 == 0) of one row, scaled: exact unless beyond FLT_MAX
-PLEXUS_AVX2 static inline __m256 decode8(const uint8_t* codes, const uint8_t* scales, int64_t k, __m128i lut, __m128i m4, const Pow2& P) {
-  const int64_t b = k >> 5, j = k & 31;
-  __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + b * 16 + (j & 15)));
-  if (j >= 16) v = _mm_srli_epi16(v, 4);
-  const __m128i vals = _mm_shuffle_epi8(lut, _mm_and_si128(v, m4));
-  return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vals)), _mm256_set1_ps(P.zero()[P.scale_exp[scales[b]]]));
+// 8 consecutive elements (k % 8 == 0) of one row, scaled: exact unless beyond FLT_MAX. In the superblock
+// layout they are the low then the high nibbles of 4 consecutive bytes.
+PLEXUS_AVX2 static inline __m256 decode8(const uint8_t* codes, const uint8_t* scales, int64_t K, int64_t k, __m128i lut, __m128i m4) {
+  int nibble;
+  const int64_t at = mxfp4::code_byte(K, k, nibble);
+  int32_t four;
+  std::memcpy(&four, codes + at, 4);
+  const __m128i v = _mm_cvtsi32_si128(four);
+  const __m128i idx = _mm_unpacklo_epi32(_mm_and_si128(v, m4), _mm_and_si128(_mm_srli_epi16(v, 4), m4));
+  const __m128i vals = _mm_shuffle_epi8(lut, idx);
+  // the table holds doubled values: half the block scale (exact, denormal for E8M0 0)
+  return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vals)), _mm256_set1_ps(0.5f * quant::tables().e8m0[scales[k >> 5]]));
 }
 
 PLEXUS_AVX2 void pack_b(const void* wp, WeightType, int64_t K, int64_t n0, int64_t nc, int64_t k0, int64_t kc, float* Bp) {
   const auto& w = *static_cast<const Mxfp4Matrix*>(wp);
   const auto& T = quant::tables();
-  const Pow2& P = pow2_table();
   const __m128i lut = e2m1x2_table(), m4 = _mm_set1_epi8(0x0F);
   constexpr int NR = qgemm::kAvx2NR;
   const int64_t qn = (nc + NR - 1) / NR;
@@ -475,7 +318,7 @@ PLEXUS_AVX2 void pack_b(const void* wp, WeightType, int64_t K, int64_t n0, int64
           __m256 r[8];
           for (int i = 0; i < 8; i++) {
             const int64_t n = n0 + c0 + i;
-            r[i] = decode8(w.codes + n * (K / 2), w.scales + n * (K / 32), k0 + kk, lut, m4, P);
+            r[i] = decode8(w.codes + n * (K / 2), w.scales + n * (K / 32), K, k0 + kk, lut, m4);
           }
           qgemm::transpose8x8(r);
           for (int t = 0; t < 8; t++) _mm256_storeu_ps(dst + (kk + t) * NR + half, r[t]);
@@ -488,14 +331,14 @@ PLEXUS_AVX2 void pack_b(const void* wp, WeightType, int64_t K, int64_t n0, int64
         const uint8_t* scales = w.scales + (n0 + c) * (K / 32);
         for (int64_t kk = 0; kk < kc; kk++) {
           const int64_t k = k0 + kk;
-          dst[kk * NR + half + i] = c < nc ? T.e2m1[quant::mxfp4_code(codes, k)] * T.e8m0[scales[k >> 5]] : 0.f;
+          dst[kk * NR + half + i] = c < nc ? T.e2m1[mxfp4::code_at(codes, K, k)] * T.e8m0[scales[k >> 5]] : 0.f;
         }
       }
     }
   }
 }
 
-const Backend kBackend{prepare, gemv, GemmKernels{qgemm::kAvx2MR, qgemm::kAvx2NR, qgemm::micro_avx2, pack_b}};
+const Backend kBackend{mxfp4::avx2::prepare, gemv, GemmKernels{qgemm::kAvx2MR, qgemm::kAvx2NR, qgemm::micro_avx2, pack_b}};
 
 }  // namespace
 
@@ -529,18 +372,15 @@ int64_t mxfp4_pack(uint8_t* dst_codes, uint8_t* dst_scales, int64_t cols, const 
           const int64_t at = r * nb + blk;
           while (at < cur && !first.compare_exchange_weak(cur, at)) {}
         }
-        const uint8_t* s = sc + blk * 16;
-        uint8_t* o = dc + blk * 16;
-        if (!interleaved) {
-          std::memcpy(o, s, 16);
-          continue;
-        }
-        // source byte j: elements 2j (low) and 2j+1 (high); target byte i: elements i (low) and i+16 (high)
-        for (int i = 0; i < 16; i++) {
-          const int lo = (s[i >> 1] >> ((i & 1) * 4)) & 15;
-          const int hi = (s[8 + (i >> 1)] >> ((i & 1) * 4)) & 15;
-          o[i] = uint8_t(lo | (hi << 4));
-        }
+        // source block: interleaved = byte i holds elements 2i (low) and 2i+1 (high); split-half = byte i
+        // holds elements i and i+16
+        const uint8_t* src = sc + blk * 16;
+        const auto code = [&](int e) { return interleaved ? (src[e >> 1] >> ((e & 1) * 4)) & 15 : (src[e & 15] >> ((e >> 4) * 4)) & 15; };
+        const int64_t sb = blk / mxfp4::kSuperBlocks;
+        const int j = int(blk % mxfp4::kSuperBlocks), n = mxfp4::blocks_in_super(nb, sb);
+        uint8_t* o = dc + sb * mxfp4::kSuperBytes + 4 * j;
+        for (int t = 0; t < mxfp4::kSlices; t++)
+          for (int u = 0; u < 4; u++) o[t * 4 * n + u] = uint8_t(code(8 * t + u) | (code(8 * t + 4 + u) << 4));
       }
     }
   });

@@ -2,8 +2,8 @@
 // Like kernels.h, each exists as plexus::portable and plexus::avx2 with the same signature. Parameters
 // are validated by bindings/quant_bindings.cc before a kernel runs; kernels trust them.
 //
-// MXFP4 internal layout: codes [rows, cols/2] and scales [rows, cols/32]; within a 32-element block, byte j
-// (0..15) holds element j in its low nibble and element j + 16 in its high nibble.
+// MXFP4 internal layout: codes [rows, cols/2] and scales [rows, cols/32]; the codes of a row are arranged in
+// superblocks of 8 blocks (see ops/mxfp4_layout.h), scales stay in block order.
 #pragma once
 #include <cstdint>
 

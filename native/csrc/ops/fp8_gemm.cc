@@ -1,7 +1,7 @@
 // fp8_matmul: out[M, N] = x[M, K] · Wᵀ (+ bias), W[n, k] = e4m3(w[n, k]) · scale[n / blockN, k / blockK].
 // The e4m3 bytes and the block scales are read in place (no dequantized copy of the weights).
-// Small M (decode): each weight row is streamed once and multiplied against all M activation rows; one
-// FMA per block applies the block scale. The AVX2 path (block width a multiple of 32) decodes without any
+// Small M (decode): each weight row is streamed once (with a software prefetch ahead) and multiplied
+// against all M activation rows; one FMA per block applies the block scale. The AVX2 path (block width a multiple of 32) decodes without any
 // conversion instruction: an e4m3 byte moved into a float's sign/exponent/mantissa bits with exponent bias
 // 0 is exactly its value times 2^-120, subnormals included (both formats treat exponent field 0 the same
 // way). Byte and word unpacks do that for 32 weights in ten instructions; the activations are pre-scaled
@@ -109,6 +109,13 @@ void fp8_matmul(const Fp8MatmulParams& p) {
 namespace avx2 {
 namespace {
 
+// Software prefetch this far ahead in the weight stream (each thread reads its rows in order): the decode
+// keeps the core busy enough that the hardware prefetcher alone leaves DRAM idle (measured: none 340 us,
+// 512 B 333 us, 2 KiB 283-306 us, 4 KiB 300-320 us for 2048×4096 on the 2-core dev box).
+constexpr int64_t kPrefetchBytes = 2048;
+
+PLEXUS_AVX2 inline void prefetch(const void* p) { _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0); }
+
 // 16 e4m3 bytes -> 16 floats equal to value / 256: sign-extend to i16, shift the 7 magnitude bits to f16's
 // exponent/mantissa position (the sign lands in bit 15), clear the copy of the sign left in bit 14.
 PLEXUS_AVX2 static inline void decode16(const uint8_t* p, __m256& lo, __m256& hi) {
@@ -215,6 +222,7 @@ PLEXUS_AVX2 void gemv_rows_bits(const Fp8MatmulParams& p, const float* xs_all, c
       int64_t k = k0;
       for (; k + 32 <= k1; k += 32) {
         __m256 w0, w1, w2, w3;
+        prefetch(w + k + kPrefetchBytes);
         decode32(w + k, z, mask, w0, w1, w2, w3);
         for (int m = 0; m < M; m++) {
           const float* xm = xs + m * K + k;
@@ -287,6 +295,7 @@ PLEXUS_AVX2 void gemv_rows(const Fp8MatmulParams& p, int64_t n0, int64_t n1, int
         __m256 b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
         for (; k + 32 <= k1; k += 32) {
           __m256 w0, w1, w2, w3;
+          prefetch(w + k + kPrefetchBytes);
           decode16(w + k, w0, w1);
           decode16(w + k + 16, w2, w3);
           b[0][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + k), b[0][0]);
@@ -299,6 +308,7 @@ PLEXUS_AVX2 void gemv_rows(const Fp8MatmulParams& p, int64_t n0, int64_t n1, int
       }
       for (; k + 16 <= k1; k += 16) {
         __m256 w0, w1;
+        prefetch(w + k + kPrefetchBytes);
         decode16(w + k, w0, w1);
         for (int m = 0; m < M; m++) {
           b[m][0] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + m * K + k), b[m][0]);

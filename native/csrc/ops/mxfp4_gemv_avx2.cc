@@ -206,7 +206,8 @@ void prepare(const float* x, int64_t rows, int64_t K, XBuffers& st, XRows& out) 
     }
   }
   std::atomic<bool> exact{false};
-  parallel_for(rows * nb, 256, [&](int64_t b0, int64_t b1) {
+  // 32 blocks per task: one 4096-wide row already splits over the pool (~1 us saved per call)
+  parallel_for(rows * nb, 32, [&](int64_t b0, int64_t b1) {
     for (int64_t i = b0; i < b1; i++) {
       const int64_t r = i / nb, b = i % nb;
       quantize_block(x + r * K + b * 32, q + (r * supers + b / kSuperBlocks) * kXBytesPerSuper, int(b % kSuperBlocks),

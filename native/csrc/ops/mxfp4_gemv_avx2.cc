@@ -103,26 +103,39 @@ PLEXUS_AVX2 void quantize_block(const float* xb, uint8_t* super_q, int lane, int
 
 // ---------------------------------------------------------------- scales
 
-// The 8 block scales of a superblock as floats 2^(s − 127). E8M0 bytes 1..254 shifted into the exponent
-// field are exactly that; 0 (a denormal, 2^-127) and 0xFF (NaN) come from the table.
+// Whether a row has an E8M0 scale of 0 (2^-127, a denormal) or 0xFF (NaN): those need the table below.
+PLEXUS_AVX2 inline bool has_special_scale(const uint8_t* s, int64_t nb) {
+  const __m256i zero = _mm256_setzero_si256(), ff = _mm256_set1_epi8(-1);
+  int64_t i = 0;
+  for (; i + 32 <= nb; i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i));
+    if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(v, zero), _mm256_cmpeq_epi8(v, ff)))) return true;
+  }
+  for (; i < nb; i++)
+    if (s[i] == 0 || s[i] == 0xFF) return true;
+  return false;
+}
+
+// The 8 block scales of a superblock as floats 2^(s − 127): E8M0 bytes 1..254 shifted into the exponent
+// field are exactly that; rows with a 0 or 0xFF scale read the table instead (kTable).
+template <bool kTable>
 PLEXUS_AVX2 inline __m256 block_scales(const uint8_t* s) {
-  uint64_t v;
-  std::memcpy(&v, s, 8);
-  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-  const uint64_t any_zero = (v - kOnes) & ~v & kHigh, any_ff = (~v - kOnes) & v & kHigh;
-  if (__builtin_expect((any_zero | any_ff) != 0, 0)) {
+  if constexpr (kTable) {
     const auto& T = quant::tables();
     alignas(32) float f[8];
     for (int i = 0; i < 8; i++) f[i] = T.e8m0[s[i]];
     return _mm256_load_ps(f);
+  } else {
+    int64_t v;
+    std::memcpy(&v, s, 8);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(v)), 23));
   }
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(v))), 23));
 }
 
 // ---------------------------------------------------------------- kernel
 
 // One weight row against M prepared activation rows; returns the M dot products in out[m * ldo].
-template <int M>
+template <int M, bool kTable>
 PLEXUS_AVX2 void row_dot(const uint8_t* codes, const uint8_t* scales, int64_t nb, const uint8_t* const* xq, const int32_t* const* corr,
                          const float* const* xf, float* out, int64_t ldo) {
   const __m256i lut = offset_table(), m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1), k256 = _mm256_set1_epi16(256);
@@ -160,7 +173,7 @@ PLEXUS_AVX2 void row_dot(const uint8_t* codes, const uint8_t* scales, int64_t nb
         d[m] = _mm256_add_epi32(d[m], _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, k256)));
       }
     }
-    const __m256 ws = block_scales(s);
+    const __m256 ws = block_scales<kTable>(s);
     for (int m = 0; m < M; m++) {
       const __m256i dot = _mm256_sub_epi32(d[m], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(corr[m] + sb * kSuperBlocks)));
       const __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(dot), _mm256_loadu_ps(xf[m] + sb * kSuperBlocks));
@@ -183,8 +196,11 @@ PLEXUS_AVX2 void rows_pass(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const X
     corr[m] = x.corr + row * per_row;
     xf[m] = x.xf + row * per_row;
   }
-  for (int64_t r = r0; r < r1; r++)
-    row_dot<M>(w.codes + r * (K / 2), w.scales + r * nb, nb, xq, corr, xf, out + (r - col_base), ldo);
+  for (int64_t r = r0; r < r1; r++) {
+    const uint8_t* scales = w.scales + r * nb;
+    if (has_special_scale(scales, nb)) row_dot<M, true>(w.codes + r * (K / 2), scales, nb, xq, corr, xf, out + (r - col_base), ldo);
+    else row_dot<M, false>(w.codes + r * (K / 2), scales, nb, xq, corr, xf, out + (r - col_base), ldo);
+  }
 }
 
 }  // namespace

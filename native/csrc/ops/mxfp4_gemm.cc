@@ -372,15 +372,25 @@ int64_t mxfp4_pack(uint8_t* dst_codes, uint8_t* dst_scales, int64_t cols, const 
           const int64_t at = r * nb + blk;
           while (at < cur && !first.compare_exchange_weak(cur, at)) {}
         }
-        // source block: interleaved = byte i holds elements 2i (low) and 2i+1 (high); split-half = byte i
-        // holds elements i and i+16
-        const uint8_t* src = sc + blk * 16;
-        const auto code = [&](int e) { return interleaved ? (src[e >> 1] >> ((e & 1) * 4)) & 15 : (src[e & 15] >> ((e >> 4) * 4)) & 15; };
         const int64_t sb = blk / mxfp4::kSuperBlocks;
         const int j = int(blk % mxfp4::kSuperBlocks), n = mxfp4::blocks_in_super(nb, sb);
+        const uint8_t* src = sc + blk * 16;
         uint8_t* o = dc + sb * mxfp4::kSuperBytes + 4 * j;
-        for (int t = 0; t < mxfp4::kSlices; t++)
-          for (int u = 0; u < 4; u++) o[t * 4 * n + u] = uint8_t(code(8 * t + u) | (code(8 * t + 4 + u) << 4));
+        // destination slice t, byte u: element 8t+u (low nibble) and 8t+4+u (high nibble)
+        for (int t = 0; t < mxfp4::kSlices; t++) {
+          uint8_t* d = o + t * 4 * n;
+          if (interleaved) {  // source byte i: elements 2i (low), 2i+1 (high); elements 8t.. are bytes 4t..4t+3
+            const uint8_t* q = src + 4 * t;
+            d[0] = uint8_t((q[0] & 0x0F) | (q[2] << 4));
+            d[1] = uint8_t((q[0] >> 4) | (q[2] & 0xF0));
+            d[2] = uint8_t((q[1] & 0x0F) | (q[3] << 4));
+            d[3] = uint8_t((q[1] >> 4) | (q[3] & 0xF0));
+          } else {  // split-half: source byte i: elements i (low), i+16 (high)
+            const uint8_t* q = src + 8 * (t & 1);
+            for (int u = 0; u < 4; u++)
+              d[u] = t < 2 ? uint8_t((q[u] & 0x0F) | (q[u + 4] << 4)) : uint8_t((q[u] >> 4) | (q[u + 4] & 0xF0));
+          }
+        }
       }
     }
   });

@@ -61,6 +61,15 @@ describe.each(VARIANTS)('elementwise ops (%s)', (variant) => {
       ops.swiglu(gate, gate, up);
       expectClose(gate, expected, 1e-6, 1e-5, `in place n=${n}`);
     }
+    // the clamp must not turn a NaN into the limit (16 elements: the SIMD body, not only the scalar tail)
+    const nanGate = new Float32Array(16).fill(1), nanUp = new Float32Array(16).fill(1);
+    nanGate[3] = NaN;
+    nanUp[9] = NaN;
+    const nanOut = new Float32Array(16);
+    ops.swiglu(nanOut, nanGate, nanUp, 7);
+    expect(Number.isNaN(nanOut[3])).toBe(true);
+    expect(Number.isNaN(nanOut[9])).toBe(true);
+    expect(Number.isFinite(nanOut[0])).toBe(true);
     expect(() => ops.swiglu(new Float32Array(2), new Float32Array(2), new Float32Array(2), 0)).toThrow(/limit must be > 0/);
     expect(() => ops.swiglu(new Float32Array(2), new Float32Array(3), new Float32Array(2))).toThrow(RangeError);
   });

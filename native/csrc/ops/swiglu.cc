@@ -36,7 +36,8 @@ PLEXUS_AVX2 void range(const SwigluParams& p, int64_t b, int64_t e) {
   int64_t i = b;
   for (; i + 8 <= e; i += 8) {
     __m256 g = _mm256_loadu_ps(p.gate + i), u = _mm256_loadu_ps(p.up + i);
-    if (p.has_limit) { g = _mm256_min_ps(g, lim); u = _mm256_min_ps(_mm256_max_ps(u, nlim), lim); }
+    // operand order: min/max_ps return their second operand when either is NaN, so a NaN passes through
+    if (p.has_limit) { g = _mm256_min_ps(lim, g); u = _mm256_min_ps(lim, _mm256_max_ps(nlim, u)); }
     const __m256 den = _mm256_add_ps(one, exp(_mm256_xor_ps(g, sign)));
     _mm256_storeu_ps(p.out + i, _mm256_mul_ps(_mm256_div_ps(g, den), u));
   }

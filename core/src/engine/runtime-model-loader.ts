@@ -85,6 +85,8 @@ export async function createRuntimeEngineParts(plexus: Plexus, modelPath: string
 export async function loadRuntimeEngineParts(spec: EngineWorkerSpec): Promise<RuntimeEngineParts> {
   const runtime = spec.runtime ?? {};
   const options: PlexusOptions = {
+    // the worker repeats the main thread's start-up (plugin report, env warnings): its lines say where they come from
+    logBindings: { thread: 'engine' },
     plugins: spec.pluginPaths ?? [],
     strictEnv: runtime.strictEnv ?? false,
     ...(runtime.env ? { env: runtime.env } : {}),

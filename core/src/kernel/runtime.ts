@@ -47,6 +47,8 @@ export interface PlexusOptions {
   envDeclarations?: readonly EnvVarSpec[];
   /** default: pino to stderr at PLEXUS_LOG_LEVEL */
   logger?: Logger;
+  /** fields added to every line of the default logger (the engine worker tags its lines `thread: 'engine'`) */
+  logBindings?: Readonly<Record<string, unknown>>;
   /** default: from the native addon (tests pass their own) */
   capabilities?: Capabilities;
   /** register the native addon's kernel rows (default true) */
@@ -101,7 +103,11 @@ export async function createPlexus(opts: PlexusOptions = {}): Promise<Plexus> {
   declareCoreEnv(env);
   for (const spec of opts.envDeclarations ?? []) env.declare(spec);
   const snapshot = env.snapshot();
-  const log: Logger = (logger ??= createLogger({ level: snapshot.get('PLEXUS_LOG_LEVEL') as LogLevel }));
+  if (!logger) {
+    const base = createLogger({ level: snapshot.get('PLEXUS_LOG_LEVEL') as LogLevel });
+    logger = opts.logBindings ? base.child(opts.logBindings) : base;
+  }
+  const log: Logger = logger;
   for (const w of pendingWarnings) log.warn({ variable: w.variable }, w.message);
 
   const native: NativeBridge = opts.nativeKernels === false && opts.capabilities

@@ -22,6 +22,15 @@ function bare(env: Record<string, string> = {}) {
 }
 
 describe('createPlexus', () => {
+  it('adds logBindings to every line of its default logger (how the engine worker tags its lines)', async () => {
+    const tagged = await createPlexus({ env: { PLEXUS_LOG_LEVEL: 'silent' }, bundledPluginsDir: null, capabilities: caps, nativeKernels: false, logBindings: { thread: 'engine' } });
+    expect(tagged.log.bindings()).toEqual({ name: 'plexus', thread: 'engine' });
+    const plain = await createPlexus({ env: { PLEXUS_LOG_LEVEL: 'silent' }, bundledPluginsDir: null, capabilities: caps, nativeKernels: false });
+    expect(plain.log.bindings()).toEqual({ name: 'plexus' });
+    tagged.dispose();
+    plain.dispose();
+  });
+
   it('registers every service under its explicit DI token', async () => {
     const plexus = await bare();
     expect(resolveToken(plexus.container, Tokens.Kernels)).toBe(plexus.kernels);

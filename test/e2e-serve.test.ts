@@ -194,3 +194,11 @@ describe('plexus serve with a disabled architecture', () => {
     expect(s.stderr()).toMatch(/ModelNotSupportedError: architecture Qwen3ForCausalLM \(plugin 'llama'\) is disabled by PLEXUS_DISABLED_MODEL_ARCHS/);
   });
 });
+
+describe('plexus serve with a flag the engine refuses', () => {
+  it('exits 2 (bad input) with the engine worker\'s message', async () => {
+    const s = spawnServe(['--port', '0', '--context-length', '999999999'], { PLEXUS_LOG_LEVEL: 'silent' });
+    expect(await s.exit).toBe(2);
+    expect(s.stderr()).toMatch(/plexus serve: --context-length 999999999 exceeds the model's maximum of 40960 positions/);
+  });
+});

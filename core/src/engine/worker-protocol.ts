@@ -1,4 +1,5 @@
 /** Messages between the main thread (WorkerEngineClient) and the engine worker (engine-worker.ts). */
+import { InvalidArgumentError } from '../errors.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { EngineEvent, EngineStats, GenerateRequest } from './types.ts';
 
@@ -53,9 +54,9 @@ export function serializeError(err: unknown): SerializedError {
   return { name: 'Error', message: String(err) };
 }
 
-/** rebuilds an Error that keeps the worker-side name, code and stack */
+/** rebuilds an Error that keeps the worker-side name, code and stack; bad input stays an InvalidArgumentError */
 export function deserializeError(e: SerializedError): Error {
-  const err = new Error(e.message);
+  const err = e.code === 'invalid_argument' ? new InvalidArgumentError(e.message) : new Error(e.message);
   err.name = e.name;
   if (e.code) Object.assign(err, { code: e.code });
   if (e.stack) err.stack = e.stack;

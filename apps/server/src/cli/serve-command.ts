@@ -4,7 +4,7 @@
  * at once — GET /health answers 503 until the worker is ready. SIGTERM/SIGINT: stop accepting, let
  * in-flight requests finish until --shutdown-timeout, abort the rest, exit 0.
  */
-import type { EngineStats, Plexus } from '@plexus/core';
+import { InvalidArgumentError, type EngineStats, type Plexus } from '@plexus/core';
 import { handleShutdownSignals, loadTokenizer, WorkerEngineClient, type EngineWorkerSpec } from '@plexus/core/internal';
 import { createApp } from '../http/app.ts';
 import { startServer, type RunningServer } from '../http/start-server.ts';
@@ -110,10 +110,12 @@ export const serveCommand: CliCommand = {
     ]);
     if (loading.state === 'failed') {
       removeSignals();
+      // a flag the engine refused (e.g. --context-length above the model's) is bad input, like a parse error
+      const badInput = loading.error instanceof InvalidArgumentError;
       plexus.log.error({ err: loading.error }, 'the engine worker could not load the model');
-      io.err(`plexus serve: ${loading.error.name}: ${loading.error.message}`);
+      io.err(badInput ? `plexus serve: ${loading.error.message}` : `plexus serve: ${loading.error.name}: ${loading.error.message}`);
       await session.close(0);
-      return 1;
+      return badInput ? 2 : 1;
     }
     if (loading.state === 'ready') io.err(`plexus listening on ${server.url}`);
     const code = await exited;

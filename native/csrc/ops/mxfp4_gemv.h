@@ -9,9 +9,9 @@
 namespace plexus::mxfp4 {
 
 // Activation rows as the GEMVs read them. The portable path reads the floats `f`. The AVX2 path reads x
-// quantized per 32-block to int16, x ≈ q · 2^e with max |q| in [2^14, 2^15), split into a low byte (u8)
-// and a high byte (s8) and laid out like the weight slices (mxfp4_layout.h): per row and superblock,
-// for slice t and nibble half h, 32 low bytes then 32 high bytes, lane j = block j's 4 elements.
+// quantized per 32-block to int16, x ≈ q · 2^e with max |q| in [2^14, 32639], split as q = 256·qh + ql
+// (both bytes signed) and laid out like the weight slices (mxfp4_layout.h): per row and superblock, for
+// slice t and nibble half h, 32 low bytes then 32 high bytes, lane j = block j's 4 elements.
 struct XRows {
   const float* f = nullptr;      // [rows, K]
   const uint8_t* q = nullptr;    // [rows][superblocks][4][2][64]

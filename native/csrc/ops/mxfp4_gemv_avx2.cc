@@ -3,9 +3,9 @@
 // integer multipliers (two vpmaddubsw per cycle):
 //  - codes become int8 through pshufb with the E2M1 table doubled and offset by 12 (u = 2·v + 12 in
 //    0..24, unsigned), one pshufb per 32 codes;
-//  - activations are int16 per 32-block (x ≈ q · 2^e, 15 bits), kept as a low byte (u8) and a high byte
-//    (s8): u8·s8 products with vpmaddubsw give Σ u·q exactly in int16 pairs (no saturation: |pair| ≤
-//    2·255·24), vpmaddwd widens them per 32-bit lane = per block;
+//  - activations are int16 per 32-block (x ≈ q · 2^e, 15 bits), kept as q = 256·qh + ql with both bytes
+//    signed: u8·s8 products with vpmaddubsw give Σ u·q exactly in int16 pairs (no saturation: four pairs
+//    of two slices stay within 4·2·24·128), vpmaddwd widens them per 32-bit lane = per block;
 //  - the offset is removed with a per-block correction 12·Σq computed with the activations;
 //  - per superblock one vector op applies the 8 block scales: the int32 block sums (< 2^24, exact in
 //    f32) times 2^(e−1) times 2^(s−127) (E8M0 bits shifted into a float's exponent). Each product is
@@ -69,13 +69,16 @@ PLEXUS_AVX2 void quantize_block(const float* xb, uint8_t* super_q, int lane, int
   }
   float amax;
   std::memcpy(&amax, &bits, 4);
-  const int e = std::ilogb(amax) - 14;  // amax · 2^-e in [2^14, 2^15)
+  int e = std::ilogb(amax) - 14;  // amax · 2^-e in [2^14, 2^15)
+  // q = 256·hi + lo with both bytes signed needs q ≤ 32639 (hi ≤ 127): a block whose maximum would round
+  // above that takes one bit less
+  if (std::ldexp(double(amax), -e) >= 32639.5) e += 1;
   if (e < kMinExp || e > kMaxExp) exact.store(true, std::memory_order_relaxed);
   int up = -e;  // in [-113, 163]: applied as two exact power-of-two factors
   const float m1 = up > 127 ? std::ldexp(1.f, 127) : 1.f;
   if (up > 127) up -= 127;
   const __m256 f1 = _mm256_set1_ps(m1), f2 = _mm256_set1_ps(std::ldexp(1.f, up));
-  const __m256i lo = _mm256_set1_epi32(-32768), hi = _mm256_set1_epi32(32767);
+  const __m256i lo = _mm256_set1_epi32(-32768), hi = _mm256_set1_epi32(32639);
   const __m256 v[4] = {v0, v1, v2, v3};
   // within each 128-bit lane (4 elements): bytes 0-3 = low bytes, bytes 4-7 = high bytes
   const __m256i split = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -85,7 +88,11 @@ PLEXUS_AVX2 void quantize_block(const float* xb, uint8_t* super_q, int lane, int
     __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_mul_ps(v[k], f1), f2));
     q = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
     sum = _mm256_add_epi32(sum, q);
-    const __m256i b = _mm256_shuffle_epi8(q, split);
+    // q = 256·qh + ql with ql in [-128, 127]: qh = (q + 128) >> 8
+    const __m256i qh = _mm256_srai_epi32(_mm256_add_epi32(q, _mm256_set1_epi32(128)), 8);
+    const __m256i ql = _mm256_sub_epi32(q, _mm256_slli_epi32(qh, 8));
+    __m256i b = _mm256_or_si256(_mm256_and_si256(ql, _mm256_set1_epi32(0xFF)), _mm256_slli_epi32(_mm256_and_si256(qh, _mm256_set1_epi32(0xFF)), 8));
+    b = _mm256_shuffle_epi8(b, split);
     uint8_t* g0 = super_q + 128 * k + 4 * lane;  // half 0
     uint8_t* g1 = g0 + 64;                        // half 1
     const int32_t l0 = _mm256_extract_epi32(b, 0), h0 = _mm256_extract_epi32(b, 1);
@@ -161,15 +168,24 @@ PLEXUS_AVX2 void row_dot(const uint8_t* codes, const uint8_t* scales, int64_t nb
     }
     __m256i d[M];
     for (int m = 0; m < M; m++) d[m] = _mm256_setzero_si256();
-    for (int t = 0; t < kSlices; t++) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * t));
-      const __m256i ul = _mm256_shuffle_epi8(lut, _mm256_and_si256(v, m4));
-      const __m256i uh = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v, 4), m4));
+    // two slices per step: with both activation bytes signed, four u·x8 pairs stay within int16
+    // (|pair| ≤ 2·24·128 = 6144), so each half of the sums is widened once per two slices
+    for (int t = 0; t < kSlices; t += 2) {
+      const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * t));
+      const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 32 * t + 32));
+      const __m256i ul0 = _mm256_shuffle_epi8(lut, _mm256_and_si256(v0, m4));
+      const __m256i uh0 = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v0, 4), m4));
+      const __m256i ul1 = _mm256_shuffle_epi8(lut, _mm256_and_si256(v1, m4));
+      const __m256i uh1 = _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(v1, 4), m4));
       for (int m = 0; m < M; m++) {
         const __m256i* X = reinterpret_cast<const __m256i*>(xq[m] + sb * kXBytesPerSuper + 128 * t);
-        // [0] low bytes, low nibbles; [1] high bytes, low nibbles; [2], [3] the same for the high nibbles
-        const __m256i lo = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(X), ul), _mm256_maddubs_epi16(_mm256_loadu_si256(X + 2), uh));
-        const __m256i hi = _mm256_add_epi16(_mm256_maddubs_epi16(ul, _mm256_loadu_si256(X + 1)), _mm256_maddubs_epi16(uh, _mm256_loadu_si256(X + 3)));
+        // per slice: [0] low bytes, low nibbles; [1] high bytes, low nibbles; [2], [3] the same for the high nibbles
+        const __m256i lo = _mm256_add_epi16(
+            _mm256_add_epi16(_mm256_maddubs_epi16(ul0, _mm256_loadu_si256(X)), _mm256_maddubs_epi16(uh0, _mm256_loadu_si256(X + 2))),
+            _mm256_add_epi16(_mm256_maddubs_epi16(ul1, _mm256_loadu_si256(X + 4)), _mm256_maddubs_epi16(uh1, _mm256_loadu_si256(X + 6))));
+        const __m256i hi = _mm256_add_epi16(
+            _mm256_add_epi16(_mm256_maddubs_epi16(ul0, _mm256_loadu_si256(X + 1)), _mm256_maddubs_epi16(uh0, _mm256_loadu_si256(X + 3))),
+            _mm256_add_epi16(_mm256_maddubs_epi16(ul1, _mm256_loadu_si256(X + 5)), _mm256_maddubs_epi16(uh1, _mm256_loadu_si256(X + 7))));
         d[m] = _mm256_add_epi32(d[m], _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, k256)));
       }
     }

@@ -246,13 +246,7 @@ void prepare(const float* x, int64_t rows, int64_t K, XBuffers& st, XRows& out) 
                      corr + r * per_row + b, xf + r * per_row + b, exact);
     }
   });
-  out.f = x;
-  out.q = q;
-  out.corr = corr;
-  out.xf = xf;
-  out.K = K;
-  out.supers = supers;
-  out.exact = exact.load();
+  out = XRows{x, q, corr, xf, K, supers, exact.load()};
 }
 
 void gemv(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const XRows& x, const int32_t* idx, int64_t n, float* out, int64_t ldo, int64_t col_base) {

@@ -5,12 +5,14 @@
  * measured in the same run with the addon's own pool, plus GFLOP/s against the measured FMA peak (batch 8
  * is compute bound on small machines), and a BF16 GEMV row as a plain streaming kernel for comparison.
  * Each call reads a different copy of the weights, and the copies together far exceed the last-level cache,
- * so every byte really comes from memory. Times are the best of several passes and the streaming limit is
- * the best of measurements spread over the run: on a shared machine both are then "uncontended" figures.
+ * so every byte really comes from memory. Each repetition runs every kernel once after a streaming-read
+ * probe; "% of stream" is the median over repetitions of the kernel's bandwidth ÷ its own repetition's probe
+ * (so a neighbour's load on a shared machine skews both sides of a ratio together). µs/call and GB/s are
+ * the best repetition.
  * Asserts nothing.
  */
 import { capabilities, getNumThreads, loadBinding, nativeOps, quantOps, Tensor, type KernelVariant } from '@plexus/native';
-import { formatTable } from './decode/stats.ts';
+import { formatTable, median } from './decode/stats.ts';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -46,17 +48,16 @@ function randomBytes(n: number, seed: number, mask = 0xff): Uint8Array<ArrayBuff
 
 // ---- limits measured in this run, before and after the kernels (the better one is the limit)
 const stream = new Float32Array(128 * 2 ** 20).fill(1); // 512 MiB
-const measureStream = () => stream.byteLength / (timeMs(() => binding.streamReadSum(stream), QUICK ? 4 : 8) * 1e6);
 const measureFma = () => {
   if (!(caps.avx2 && caps.fma)) return NaN;
   let flops = 0;
   const ms = timeMs(() => { flops = binding.fmaPeakRun(20_000_000); }, 3);
   return flops / (ms * 1e6);
 };
-const streamRuns = [measureStream()];
+const streamRuns: number[] = [];
 const fmaRuns = [measureFma()];
 
-interface Row { kernel: string; path: string; shape: string; batch: number; us: number; gbs: number; gflops: number }
+interface Row { kernel: string; path: string; shape: string; batch: number; us: number; gbs: number; gflops: number; ratio: number }
 const rows: Row[] = [];
 
 /** one benchmarked kernel over a shape: `pass(M)` runs it once over every weight copy */
@@ -96,34 +97,44 @@ for (const [N, K] of [[2048, 4096], [4096, 2048]] as const) {
   const cases = [...VARIANTS.flatMap((v) => [mxfp4Case(v, N, K), fp8Case(v, N, K)]), bf16Case(N, K)];
   for (const M of [1, 8]) {
     const x = new Float32Array(M * K).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5), out = new Float32Array(M * N);
-    // repetitions interleave the kernels, so that each sees the same background load on a shared machine
+    // repetitions interleave the kernels, so that each sees the same background load on a shared machine;
+    // every repetition also probes the streaming bandwidth, and each kernel's ratio is taken against the
+    // probe of its own repetition (the table shows the median of those paired ratios)
     const best = cases.map(() => Infinity);
+    const ratios: number[][] = cases.map(() => []);
     for (let rep = 0; rep <= REPS; rep++) {
+      const probe = stream.byteLength / (timeMs(() => binding.streamReadSum(stream), 1) * 1e6);
+      if (rep > 0) streamRuns.push(probe);
       cases.forEach((c, i) => {
         const t0 = process.hrtime.bigint();
         c.pass(M, x, out);
-        if (rep > 0) best[i] = Math.min(best[i]!, Number(process.hrtime.bigint() - t0) / 1e6 / c.copies);
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6 / c.copies;
+        if (rep === 0) return;
+        best[i] = Math.min(best[i]!, ms);
+        ratios[i]!.push(c.bytes / (ms * 1e6) / probe);
       });
     }
     cases.forEach((c, i) => {
       const ms = best[i]!;
-      rows.push({ kernel: c.kernel, path: c.path, shape: `${N}x${K}`, batch: M, us: ms * 1e3, gbs: c.bytes / (ms * 1e6), gflops: (2 * M * N * K) / (ms * 1e6) });
+      rows.push({
+        kernel: c.kernel, path: c.path, shape: `${N}x${K}`, batch: M, us: ms * 1e3, gbs: c.bytes / (ms * 1e6), gflops: (2 * M * N * K) / (ms * 1e6),
+        ratio: median(ratios[i]!),
+      });
     });
-    streamRuns.push(measureStream());
   }
 }
 fmaRuns.push(measureFma());
-const streamGbs = Math.max(...streamRuns);
+const streamGbs = median(streamRuns);
 const fmaGflops = Math.max(...fmaRuns);
 
 console.log(`threads ${getNumThreads()} (${caps.cores} cores), avx2 ${caps.avx2}, fma ${caps.fma}, f16c ${caps.f16c}`);
-console.log(`streaming read: ${streamGbs.toFixed(1)} GB/s (best of ${streamRuns.map((g) => g.toFixed(1)).join(', ')}); ` +
+console.log(`streaming read: median ${streamGbs.toFixed(1)} GB/s over ${streamRuns.length} probes (${Math.min(...streamRuns).toFixed(1)}–${Math.max(...streamRuns).toFixed(1)}), one before each repetition; ` +
   `FMA peak: ${Number.isFinite(fmaGflops) ? `${fmaGflops.toFixed(0)} GFLOP/s` : 'n/a'}`);
 console.log(`working set per measurement: ${(WORKING_SET / 2 ** 20).toFixed(0)} MiB of distinct weight copies\n`);
 console.log(formatTable(
   ['kernel', 'path', 'N×K', 'batch', 'µs/call', 'packed GB/s', '% of stream', 'GFLOP/s', '% of FMA peak'],
   rows.map((r) => [
-    r.kernel, r.path, r.shape, String(r.batch), r.us.toFixed(1), r.gbs.toFixed(1), `${((100 * r.gbs) / streamGbs).toFixed(0)}%`,
+    r.kernel, r.path, r.shape, String(r.batch), r.us.toFixed(1), r.gbs.toFixed(1), `${(100 * r.ratio).toFixed(0)}%`,
     r.gflops.toFixed(1), Number.isFinite(fmaGflops) ? `${((100 * r.gflops) / fmaGflops).toFixed(0)}%` : 'n/a',
   ]),
 ));

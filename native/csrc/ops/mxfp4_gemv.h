@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/aligned_buffer.h"
 #include "ops/quant_kernels.h"
 
 namespace plexus::mxfp4 {
@@ -21,9 +22,10 @@ struct XRows {
   bool exact = false;            // an exponent is outside the integer path's range: use the float path
 };
 
-// Storage behind XRows (per calling thread).
+// Storage behind XRows (per calling thread). q is 64-byte aligned: the kernel reads it with 32-byte loads,
+// none of which may straddle a cache line.
 struct XBuffers {
-  std::vector<uint8_t> q;
+  AlignedBuffer q;
   std::vector<int32_t> corr;
   std::vector<float> xf;
 };

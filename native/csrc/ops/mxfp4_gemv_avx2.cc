@@ -224,10 +224,9 @@ PLEXUS_AVX2 void rows_pass(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const X
 void prepare(const float* x, int64_t rows, int64_t K, XBuffers& st, XRows& out) {
   const int64_t nb = K / 32, supers = (nb + kSuperBlocks - 1) / kSuperBlocks, per_row = supers * kSuperBlocks;
   const size_t nq = size_t(rows * supers * kXBytesPerSuper), nblk = size_t(rows * per_row);
-  if (st.q.size() < nq) st.q.resize(nq);
   if (st.corr.size() < nblk) st.corr.resize(nblk);
   if (st.xf.size() < nblk) st.xf.resize(nblk);
-  uint8_t* q = st.q.data();
+  uint8_t* q = reinterpret_cast<uint8_t*>(st.q.get((nq + 3) / 4));
   int32_t* corr = st.corr.data();
   float* xf = st.xf.data();
   // padding lanes of a partial last superblock: q = 0, correction 0, factor 0

@@ -74,7 +74,7 @@ PLEXUS_AVX2 void quantize_block(const float* xb, uint8_t* super_q, int lane, int
   // above that takes one bit less
   if (std::ldexp(double(amax), -e) >= 32639.5) e += 1;
   if (e < kMinExp || e > kMaxExp) exact.store(true, std::memory_order_relaxed);
-  int up = -e;  // in [-113, 163]: applied as two exact power-of-two factors
+  int up = -e;  // in [-114, 163]: applied as two exact power-of-two factors
   const float m1 = up > 127 ? std::ldexp(1.f, 127) : 1.f;
   if (up > 127) up -= 127;
   const __m256 f1 = _mm256_set1_ps(m1), f2 = _mm256_set1_ps(std::ldexp(1.f, up));

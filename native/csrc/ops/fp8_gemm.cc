@@ -71,24 +71,7 @@ void gemv_rows(const Fp8MatmulParams& p, int64_t n0, int64_t n1) {
 void pack_b(const void* w, WeightType, int64_t K, int64_t n0, int64_t nc, int64_t k0, int64_t kc, float* Bp) {
   const auto& p = *static_cast<const Fp8MatmulParams*>(w);
   const auto& T = quant::tables();
-  constexpr int NR = qgemm::kPortableNR;
-  const int64_t qn = (nc + NR - 1) / NR;
-  for (int64_t q = 0; q < qn; q++) {
-    float* dst = Bp + q * kc * NR;
-    for (int j = 0; j < NR; j++) {
-      const int64_t c = q * NR + j;
-      if (c >= nc) {
-        for (int64_t kk = 0; kk < kc; kk++) dst[kk * NR + j] = 0.f;
-        continue;
-      }
-      const int64_t n = n0 + c;
-      const uint8_t* row = p.w + n * K;
-      for (int64_t kk = 0; kk < kc; kk++) {
-        const int64_t k = k0 + kk;
-        dst[kk * NR + j] = T.e4m3[row[k]] * quant::fp8_scale(p, n / p.blockN, k / p.blockK);
-      }
-    }
-  }
+  qgemm::pack_panels_portable(n0, nc, k0, kc, Bp, [&](int64_t n, int64_t k) { return T.e4m3[p.w[n * K + k]] * quant::fp8_scale(p, n / p.blockN, k / p.blockK); });
 }
 
 }  // namespace

@@ -248,24 +248,9 @@ void gemv(const Mxfp4Matrix& w, int64_t r0, int64_t r1, const mxfp4::XRows& x, c
 void pack_b(const void* wp, WeightType, int64_t K, int64_t n0, int64_t nc, int64_t k0, int64_t kc, float* Bp) {
   const auto& w = *static_cast<const Mxfp4Matrix*>(wp);
   const auto& T = quant::tables();
-  constexpr int NR = qgemm::kPortableNR;
-  const int64_t qn = (nc + NR - 1) / NR;
-  for (int64_t q = 0; q < qn; q++) {
-    float* dst = Bp + q * kc * NR;
-    for (int j = 0; j < NR; j++) {
-      const int64_t c = q * NR + j;
-      if (c >= nc) {
-        for (int64_t kk = 0; kk < kc; kk++) dst[kk * NR + j] = 0.f;
-        continue;
-      }
-      const uint8_t* codes = w.codes + (n0 + c) * (K / 2);
-      const uint8_t* scales = w.scales + (n0 + c) * (K / 32);
-      for (int64_t kk = 0; kk < kc; kk++) {
-        const int64_t k = k0 + kk;
-        dst[kk * NR + j] = T.e2m1[mxfp4::code_at(codes, K, k)] * T.e8m0[scales[k >> 5]];
-      }
-    }
-  }
+  qgemm::pack_panels_portable(n0, nc, k0, kc, Bp, [&](int64_t n, int64_t k) {
+    return T.e2m1[mxfp4::code_at(w.codes + n * (K / 2), K, k)] * T.e8m0[w.scales[n * (K / 32) + (k >> 5)]];
+  });
 }
 
 const Backend kBackend{prepare, gemv, GemmKernels{qgemm::kPortableMR, qgemm::kPortableNR, qgemm::micro_portable, pack_b}};

@@ -10,6 +10,21 @@ namespace plexus::qgemm {
 
 constexpr int kPortableMR = 4, kPortableNR = 8;
 
+// Portable pack_b body shared by the quantized GEMMs: panel q holds weight rows n0 + q·NR .. + NR (zero past
+// nc), element (kk, j) = weight(row, k0 + kk), dequantized to f32 by the caller's `weight(n, k)`.
+template <class Weight>
+inline void pack_panels_portable(int64_t n0, int64_t nc, int64_t k0, int64_t kc, float* Bp, Weight&& weight) {
+  constexpr int NR = kPortableNR;
+  const int64_t qn = (nc + NR - 1) / NR;
+  for (int64_t q = 0; q < qn; q++) {
+    float* dst = Bp + q * kc * NR;
+    for (int j = 0; j < NR; j++) {
+      const int64_t c = q * NR + j;
+      for (int64_t kk = 0; kk < kc; kk++) dst[kk * NR + j] = c < nc ? weight(n0 + c, k0 + kk) : 0.f;
+    }
+  }
+}
+
 // C[mr × nr] (row stride ldc) = (first ? bias-or-0 : C) + A_panel[kc][MR] · B_panel[kc][NR]
 static inline void micro_portable(int64_t kc, const float* A, const float* B, float* C, int64_t ldc, int mr, int nr, bool first, const float* bias) {
   float acc[kPortableMR][kPortableNR] = {};

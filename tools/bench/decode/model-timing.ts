@@ -2,57 +2,35 @@
  * Times a CausalLM through the core's paged KV pool (one sequence, identity block table): batch-1
  * greedy decode runs and single-prompt prefill runs.
  */
-import type { CausalLM, KvPool, NativeOps } from '@plexus/core';
+import type { CausalLM, NativeOps } from '@plexus/core';
 import { createDefaultKvPool } from '../../../core/src/engine/kv-pool.ts';
-
-const BLOCK = 16;
+import { SingleSequence } from './single-sequence.ts';
 
 export class ModelTimer {
-  private readonly pool: KvPool;
-  private readonly blockTable: Int32Array;
+  private readonly seq: SingleSequence;
 
-  constructor(private readonly model: CausalLM, private readonly ops: NativeOps, maxTokens: number) {
-    const blocks = Math.ceil(maxTokens / BLOCK);
-    this.pool = createDefaultKvPool(model.kvRequest(BLOCK, blocks));
-    this.blockTable = Int32Array.from({ length: blocks }, (_, i) => i);
+  constructor(model: CausalLM, ops: NativeOps, maxTokens: number) {
+    this.seq = new SingleSequence(model, createDefaultKvPool, maxTokens, (logits) => ops.argmax(logits, 1, model.vocabSize)[0]!);
   }
 
   /** prefills `promptTokens`, then returns greedy decode tokens/s over `decodeTokens` steps */
   decodeRun(promptTokens: number, decodeTokens: number): number {
-    let next = this.step(this.prompt(promptTokens), 0);
+    let next = this.seq.step(this.seq.prompt(promptTokens), 0);
     const t0 = performance.now();
-    for (let i = 0; i < decodeTokens; i++) next = this.step([next], promptTokens + i);
+    for (let i = 0; i < decodeTokens; i++) next = this.seq.step([next], promptTokens + i);
     return decodeTokens / ((performance.now() - t0) / 1000);
   }
 
   /** prefill tokens/s of one prompt of `tokens` tokens */
   prefillRun(tokens: number): number {
-    const prompt = this.prompt(tokens);
+    const prompt = this.seq.prompt(tokens);
     const t0 = performance.now();
-    this.step(prompt, 0);
+    this.seq.step(prompt, 0);
     return tokens / ((performance.now() - t0) / 1000);
   }
 
   dispose(): void {
-    this.pool.dispose();
-  }
-
-  private prompt(n: number): number[] {
-    return Array.from({ length: n }, (_, i) => (i * 7919 + 11) % this.model.vocabSize);
-  }
-
-  /** forward of `tokens` at positions [start, start + n); returns the greedy next token */
-  private step(tokens: number[], start: number): number {
-    const n = tokens.length;
-    const positions = Int32Array.from({ length: n }, (_, i) => start + i);
-    const logits = this.model.forward({
-      tokens: Int32Array.from(tokens),
-      positions,
-      slotMapping: positions, // the block table is the identity
-      seqs: [{ qStart: 0, qLen: n, kvLen: start + n, blockTable: this.blockTable, wantLogits: true }],
-      kv: this.pool,
-    });
-    return this.ops.argmax(logits, 1, this.model.vocabSize)[0];
+    this.seq.dispose();
   }
 }
 

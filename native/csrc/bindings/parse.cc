@@ -18,6 +18,22 @@ bool overlaps(const void* a, size_t an, const void* b, size_t bn) {
   return pa < pb + bn && pb < pa + an;
 }
 
+const float* parse_matmul_io(const Args& a, const Napi::CallbackInfo& info, const View<float>& out, const View<float>& x, int64_t M, int64_t N,
+                             int64_t K, size_t bias_index, KeepList* keep) {
+  a.require(int64_t(x.length) == mul(a, M, K), "x has " + s(x.length) + " elements, expected M*K = " + s(M) + "*" + s(K));
+  a.require(int64_t(out.length) == mul(a, M, N), "out has " + s(out.length) + " elements, expected M*N = " + s(M) + "*" + s(N));
+  const float* bias_data = nullptr;
+  if (a.present(bias_index)) {
+    auto bias = a.f32(bias_index, "bias");
+    a.require(int64_t(bias.length) == N, "bias has " + s(bias.length) + " elements, expected N = " + s(N));
+    bias_data = bias.data;
+    if (keep) keep->push_back(info[bias_index]);
+    a.require(!overlaps(out.data, out.length * 4, bias.data, bias.length * 4), "out must not overlap bias");
+  }
+  a.require(!overlaps(out.data, out.length * 4, x.data, x.length * 4), "out must not overlap x");
+  return bias_data;
+}
+
 MatmulParams parse_matmul(const Args& a, const Napi::CallbackInfo& info, KeepList* keep) {
   auto out = a.f32(0, "out");
   auto x = a.f32(1, "x");
@@ -25,17 +41,7 @@ MatmulParams parse_matmul(const Args& a, const Napi::CallbackInfo& info, KeepLis
   const int64_t N = a.integer(6, "N (w.shape[0])", 0, kMaxDim);
   const int64_t K = a.integer(7, "K (w.shape[1])", 0, kMaxDim);
   auto w = a.weight(2, 3, 4, "w", mul(a, N, K));
-  a.require(int64_t(x.length) == mul(a, M, K), "x has " + s(x.length) + " elements, expected M*K = " + s(M) + "*" + s(K));
-  a.require(int64_t(out.length) == mul(a, M, N), "out has " + s(out.length) + " elements, expected M*N = " + s(M) + "*" + s(N));
-  MatmulParams p{out.data, x.data, w.data, w.type, M, N, K, nullptr};
-  if (a.present(8)) {
-    auto bias = a.f32(8, "bias");
-    a.require(int64_t(bias.length) == N, "bias has " + s(bias.length) + " elements, expected N = " + s(N));
-    p.bias = bias.data;
-    if (keep) keep->push_back(info[8]);
-    a.require(!overlaps(out.data, out.length * 4, bias.data, bias.length * 4), "out must not overlap bias");
-  }
-  a.require(!overlaps(out.data, out.length * 4, x.data, x.length * 4), "out must not overlap x");
+  MatmulParams p{out.data, x.data, w.data, w.type, M, N, K, parse_matmul_io(a, info, out, x, M, N, K, 8, keep)};
   a.require(!overlaps(out.data, out.length * 4, w.data, w.bytes), "out must not overlap the weights");
   if (keep) { keep->push_back(info[0]); keep->push_back(info[1]); keep->push_back(info[2]); }
   return p;

@@ -12,6 +12,12 @@ namespace plexus::bind {
 
 using KeepList = std::vector<Napi::Value>;
 
+// The activations, output and optional bias (argument bias_index) of out[M, N] = x[M, K] · Wᵀ (+ bias), as
+// every matmul binding takes them: checks their lengths and that out overlaps neither x nor the bias;
+// returns the bias, or nullptr when absent. The caller checks its weights.
+const float* parse_matmul_io(const Args& a, const Napi::CallbackInfo& info, const View<float>& out, const View<float>& x, int64_t M, int64_t N,
+                             int64_t K, size_t bias_index, KeepList* keep);
+
 // matmul(out, x, wBuffer, wByteOffset, wDtype, M, N, K, bias?)
 MatmulParams parse_matmul(const Args& a, const Napi::CallbackInfo& info, KeepList* keep);
 // attention({ q, out, kCache, vCache, blockSize, nKvHeads, headDim, headDimV, nHeads, scale, seqQStart,

@@ -66,16 +66,7 @@ Napi::Value Fp8Matmul(const Napi::CallbackInfo& info) {
   a.require(sRows == (N + bn - 1) / bn && sCols == (K + bk - 1) / bk,
             "scale has shape [" + s(sRows) + ", " + s(sCols) + "], expected [ceil(N/blockN), ceil(K/blockK)] = [" + s((N + bn - 1) / bn) + ", " + s((K + bk - 1) / bk) + "]");
   a.require(int64_t(sc.length) == mul(a, mul(a, sRows, sCols), sbytes), "scale has " + s(sc.length) + " bytes, expected " + s(sRows * sCols * sbytes));
-  a.require(int64_t(x.length) == mul(a, M, K), "x has " + s(x.length) + " elements, expected M*K = " + s(M) + "*" + s(K));
-  a.require(int64_t(out.length) == mul(a, M, N), "out has " + s(out.length) + " elements, expected M*N = " + s(M) + "*" + s(N));
-  Fp8MatmulParams p{out.data, x.data, M, N, K, w.data, sc.data, st, sCols, bn, bk, nullptr};
-  if (a.present(12)) {
-    auto bias = a.f32(12, "bias");
-    a.require(int64_t(bias.length) == N, "bias has " + s(bias.length) + " elements, expected N = " + s(N));
-    require_disjoint(a, out, bias.data, nbytes(bias), "bias");
-    p.bias = bias.data;
-  }
-  require_disjoint(a, out, x.data, nbytes(x), "x");
+  const Fp8MatmulParams p{out.data, x.data, M, N, K, w.data, sc.data, st, sCols, bn, bk, parse_matmul_io(a, info, out, x, M, N, K, 12, nullptr)};
   require_disjoint(a, out, w.data, w.length, "the weights");
   require_disjoint(a, out, sc.data, sc.length, "the scales");
   t.fp8_matmul(p);
@@ -102,16 +93,7 @@ Napi::Value Mxfp4Matmul(const Napi::CallbackInfo& info) {
   const int64_t N = a.integer(5, "w.rows", 0, kMaxDim);
   const int64_t K = a.integer(6, "w.cols", 0, kMaxDim);
   const Mxfp4Matrix w = matrix_of(a, codes, scales, N, K, "w");
-  a.require(int64_t(x.length) == mul(a, M, K), "x has " + s(x.length) + " elements, expected M*K = " + s(M) + "*" + s(K));
-  a.require(int64_t(out.length) == mul(a, M, N), "out has " + s(out.length) + " elements, expected M*N = " + s(M) + "*" + s(N));
-  Mxfp4MatmulParams p{out.data, x.data, M, w, nullptr};
-  if (a.present(7)) {
-    auto bias = a.f32(7, "bias");
-    a.require(int64_t(bias.length) == N, "bias has " + s(bias.length) + " elements, expected N = " + s(N));
-    require_disjoint(a, out, bias.data, nbytes(bias), "bias");
-    p.bias = bias.data;
-  }
-  require_disjoint(a, out, x.data, nbytes(x), "x");
+  const Mxfp4MatmulParams p{out.data, x.data, M, w, parse_matmul_io(a, info, out, x, M, N, K, 7, nullptr)};
   require_disjoint(a, out, codes.data, codes.length, "the codes");
   require_disjoint(a, out, scales.data, scales.length, "the scales");
   t.mxfp4_matmul(p);

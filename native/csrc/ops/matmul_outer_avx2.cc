@@ -22,27 +22,37 @@ constexpr int64_t kKBlock = 256;        // xt block: 256 × 16 floats = 16 KiB, 
 constexpr int64_t kRowBlock = 12;       // weight rows that share one pass over xt
 constexpr int64_t kChunkBytes = 64 * 1024;  // smallest parallel work item, in weight bytes
 
-// c[r][0..16) += sum_k wf[r * ldw + k] * xt[k][0..16) for R rows; wf is f32.
+// acc[r] += w[r · ldw + k] · xt[k] for R rows: one broadcast per row, two FMAs into its 16 columns
 template <int R>
-PLEXUS_AVX2 void micro(int64_t kc, const float* wf, int64_t ldw, const float* xt, float* c) {
-  __m256 acc[R][2];
+PLEXUS_AVX2 inline void fma_column(const float* w, int64_t ldw, int64_t k, const float* xt, __m256 (&acc)[R][2]) {
+  const __m256 x0 = _mm256_load_ps(xt + k * kW), x1 = _mm256_load_ps(xt + k * kW + 8);
 #pragma GCC unroll 6
-  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-  for (int64_t k = 0; k < kc; k++) {
-    const __m256 x0 = _mm256_load_ps(xt + k * kW), x1 = _mm256_load_ps(xt + k * kW + 8);
-#pragma GCC unroll 6
-    for (int r = 0; r < R; r++) {
-      const __m256 b = _mm256_broadcast_ss(wf + r * ldw + k);
-      acc[r][0] = _mm256_fmadd_ps(b, x0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(b, x1, acc[r][1]);
-    }
+  for (int r = 0; r < R; r++) {
+    const __m256 b = _mm256_broadcast_ss(w + r * ldw + k);
+    acc[r][0] = _mm256_fmadd_ps(b, x0, acc[r][0]);
+    acc[r][1] = _mm256_fmadd_ps(b, x1, acc[r][1]);
   }
+}
+
+// c[r][0..16) += acc[r] for R rows
+template <int R>
+PLEXUS_AVX2 inline void add_tile(const __m256 (&acc)[R][2], float* c) {
 #pragma GCC unroll 6
   for (int r = 0; r < R; r++) {
     float* cr = c + r * kW;
     _mm256_store_ps(cr, _mm256_add_ps(_mm256_load_ps(cr), acc[r][0]));
     _mm256_store_ps(cr + 8, _mm256_add_ps(_mm256_load_ps(cr + 8), acc[r][1]));
   }
+}
+
+// c[r][0..16) += sum_k wf[r * ldw + k] * xt[k][0..16) for R rows; wf is f32.
+template <int R>
+PLEXUS_AVX2 void micro(int64_t kc, const float* wf, int64_t ldw, const float* xt, float* c) {
+  __m256 acc[R][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; k++) fma_column<R>(wf, ldw, k, xt, acc);
+  add_tile<R>(acc, c);
 }
 
 // 16 raw weights at w + i -> f32 at dst (bf16: even/odd order, matching xt)
@@ -80,22 +90,9 @@ PLEXUS_AVX2 void micro_convert_next(int64_t kc, const float* wf, const float* xt
       convert16<T>(nw + r * ldn, k0, wn + r * kKBlock + k0);
     }
 #pragma GCC unroll 16
-    for (int64_t k = k0; k < k0 + 16; k++) {
-      const __m256 x0 = _mm256_load_ps(xt + k * kW), x1 = _mm256_load_ps(xt + k * kW + 8);
-#pragma GCC unroll 6
-      for (int r = 0; r < kMR; r++) {
-        const __m256 b = _mm256_broadcast_ss(wf + r * kKBlock + k);
-        acc[r][0] = _mm256_fmadd_ps(b, x0, acc[r][0]);
-        acc[r][1] = _mm256_fmadd_ps(b, x1, acc[r][1]);
-      }
-    }
+    for (int64_t k = k0; k < k0 + 16; k++) fma_column<kMR>(wf, kKBlock, k, xt, acc);
   }
-#pragma GCC unroll 6
-  for (int r = 0; r < kMR; r++) {
-    float* cr = c + r * kW;
-    _mm256_store_ps(cr, _mm256_add_ps(_mm256_load_ps(cr), acc[r][0]));
-    _mm256_store_ps(cr + 8, _mm256_add_ps(_mm256_load_ps(cr + 8), acc[r][1]));
-  }
+  add_tile<kMR>(acc, c);
 }
 
 PLEXUS_AVX2 void micro_rows(int rows, int64_t kc, const float* wf, int64_t ldw, const float* xt, float* c) {

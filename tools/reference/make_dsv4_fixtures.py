@@ -43,11 +43,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from fixture_corpus import TEXT_PROMPT  # noqa: E402
+from fixture_reference import TOP_N, greedy_reference  # noqa: E402
 from fixture_tokenizer import VOCAB_SIZE as BASE_VOCAB_SIZE, train_base_tokenizer  # noqa: E402
 
 ARCHITECTURE = "DeepseekV4ForCausalLM"
 SCHEMA_VERSION = 1
-TOP_N = 5
 MAX_NEW_TOKENS = 32  # prefill + 31 decode steps
 MIN_MARGIN = 1e-3  # top-1 vs top-2 logprob, every step
 MIN_INDEXER_GAP = 2e-5  # k-th vs (k+1)-th visible indexer score, every query (ports differ by ~1e-6)
@@ -625,31 +625,6 @@ class ClampProbe:
             handle.remove()
 
 
-def greedy_reference(model, input_ids: list[int], max_new_tokens: int) -> dict:
-    """Greedy continuation re-running the whole sequence each step (no cache), float32 log_softmax."""
-    import torch
-
-    ids = list(input_ids)
-    logprobs, margins = [], []
-    for _ in range(max_new_tokens):
-        with torch.no_grad():
-            out = model(input_ids=torch.tensor([ids]), use_cache=False, logits_to_keep=1)
-        logits = out.logits[0, -1].to(torch.float32)
-        log_probs = torch.log_softmax(logits, dim=-1)
-        top_values, top_ids = torch.topk(log_probs, TOP_N + 1)
-        chosen = int(top_ids[0])
-        if chosen != int(torch.argmax(logits)):
-            raise AssertionError("topk and argmax disagree: a tie in the logits")
-        logprobs.append({
-            "token_id": chosen,
-            "logprob": float(log_probs[chosen]),
-            "top": [{"token_id": int(top_ids[i]), "logprob": float(top_values[i])} for i in range(TOP_N)],
-        })
-        margins.append(float(top_values[0] - top_values[1]))
-        ids.append(chosen)
-    return {"input_ids": list(input_ids), "output_ids": ids[len(input_ids):], "logprobs": logprobs, "margins": margins}
-
-
 def fixture_prompts(variant: Variant, tokenizer) -> list[dict]:
     rng = random.Random(variant.seed)  # prompts do not change when the weight seed is re-drawn
     bos = tokenizer.convert_tokens_to_ids(BOS)
@@ -817,6 +792,7 @@ def make_variant(variant: Variant, out_dir: Path, tokenizer) -> dict:
         results = []
         for prompt in prompts:
             result = greedy_reference(reference, prompt["input_ids"], MAX_NEW_TOKENS)
+            del result["top_gaps"]  # the DSV4 fixtures record the top-1 margins only
             result["output_text"] = tokenizer.decode(result["output_ids"])
             results.append({**{k: v for k, v in prompt.items() if k != "input_ids"}, **result})
         gap_probe.remove()

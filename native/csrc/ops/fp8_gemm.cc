@@ -341,7 +341,7 @@ PLEXUS_AVX2 void pack_b(const void* w, WeightType, int64_t K, int64_t n0, int64_
             const int64_t n = n0 + c0 + i;
             r[i] = _mm256_mul_ps(decode8(p.w + n * K + k), _mm256_set1_ps(quant::fp8_scale(p, n / p.blockN, k / p.blockK)));
           }
-          qgemm::transpose8x8(r);
+          transpose8x8(r);
           for (int t = 0; t < 8; t++) _mm256_storeu_ps(dst + (kk + t) * NR + half, r[t]);
         }
         for (; kk < kc; kk++)

@@ -170,25 +170,11 @@ PLEXUS_AVX2 void rows(const MatmulParams& p, const float* xt, int64_t n0, int64_
 
 // xt[k][m] = x[m][k'] for k < K16, where k' follows the weight conversion order (bf16: even/odd split
 // per 16); m >= M is zero. Split rows first, then transpose 8 × 8 blocks.
-PLEXUS_AVX2 void transpose8x8(const float* src, int64_t lds, float* dst, int64_t ldd) {
+PLEXUS_AVX2 void transpose8x8_copy(const float* src, int64_t lds, float* dst, int64_t ldd) {
   __m256 r[8];
   for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * lds);
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  _mm256_storeu_ps(dst + 0 * ldd, _mm256_permute2f128_ps(s0, s4, 0x20));
-  _mm256_storeu_ps(dst + 1 * ldd, _mm256_permute2f128_ps(s1, s5, 0x20));
-  _mm256_storeu_ps(dst + 2 * ldd, _mm256_permute2f128_ps(s2, s6, 0x20));
-  _mm256_storeu_ps(dst + 3 * ldd, _mm256_permute2f128_ps(s3, s7, 0x20));
-  _mm256_storeu_ps(dst + 4 * ldd, _mm256_permute2f128_ps(s0, s4, 0x31));
-  _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(s1, s5, 0x31));
-  _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(s2, s6, 0x31));
-  _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(s3, s7, 0x31));
+  transpose8x8(r);
+  for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + i * ldd, r[i]);
 }
 
 thread_local AlignedBuffer t_xt, t_xrows;
@@ -205,7 +191,7 @@ PLEXUS_AVX2 const float* pack_xt(const MatmulParams& p) {
     else std::memcpy(dst, p.x + m * K, size_t(K16) * sizeof(float));
   }
   for (int64_t k = 0; k < K16; k += 8)
-    for (int64_t m = 0; m < kW; m += 8) transpose8x8(xr + m * K16 + k, K16, xt + k * kW + m, kW);
+    for (int64_t m = 0; m < kW; m += 8) transpose8x8_copy(xr + m * K16 + k, K16, xt + k * kW + m, kW);
   return xt;
 }
 

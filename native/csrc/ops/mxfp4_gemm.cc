@@ -307,7 +307,7 @@ PLEXUS_AVX2 void pack_b(const void* wp, WeightType, int64_t K, int64_t n0, int64
             const int64_t n = n0 + c0 + i;
             r[i] = decode8(w.codes + n * (K / 2), w.scales + n * (K / 32), K, k0 + kk, lut, m4);
           }
-          qgemm::transpose8x8(r);
+          transpose8x8(r);
           for (int t = 0; t < 8; t++) _mm256_storeu_ps(dst + (kk + t) * NR + half, r[t]);
         }
         continue;

@@ -326,40 +326,11 @@ void gemv_chunk(const Fp8MatmulParams& p, int64_t n0, int64_t n1) {
 PLEXUS_AVX2 void pack_b(const void* w, WeightType, int64_t K, int64_t n0, int64_t nc, int64_t k0, int64_t kc, float* Bp) {
   const auto& p = *static_cast<const Fp8MatmulParams*>(w);
   const auto& T = quant::tables();
-  constexpr int NR = qgemm::kAvx2NR;
-  const int64_t qn = (nc + NR - 1) / NR;
-  for (int64_t q = 0; q < qn; q++) {
-    float* dst = Bp + q * kc * NR;
-    for (int half = 0; half < NR; half += 8) {
-      const int64_t c0 = q * NR + half;
-      if (c0 + 8 <= nc && p.blockK % 8 == 0) {
-        int64_t kk = 0;
-        for (; kk + 8 <= kc; kk += 8) {
-          const int64_t k = k0 + kk;
-          __m256 r[8];
-          for (int i = 0; i < 8; i++) {
-            const int64_t n = n0 + c0 + i;
-            r[i] = _mm256_mul_ps(decode8(p.w + n * K + k), _mm256_set1_ps(quant::fp8_scale(p, n / p.blockN, k / p.blockK)));
-          }
-          transpose8x8(r);
-          for (int t = 0; t < 8; t++) _mm256_storeu_ps(dst + (kk + t) * NR + half, r[t]);
-        }
-        for (; kk < kc; kk++)
-          for (int i = 0; i < 8; i++) {
-            const int64_t n = n0 + c0 + i, k = k0 + kk;
-            dst[kk * NR + half + i] = T.e4m3[p.w[n * K + k]] * quant::fp8_scale(p, n / p.blockN, k / p.blockK);
-          }
-        continue;
-      }
-      for (int i = 0; i < 8; i++) {
-        const int64_t c = c0 + i;
-        for (int64_t kk = 0; kk < kc; kk++) {
-          const int64_t n = n0 + c, k = k0 + kk;
-          dst[kk * NR + half + i] = c < nc ? T.e4m3[p.w[n * K + k]] * quant::fp8_scale(p, n / p.blockN, k / p.blockK) : 0.f;
-        }
-      }
-    }
-  }
+  const auto scale = [&](int64_t n, int64_t k) { return quant::fp8_scale(p, n / p.blockN, k / p.blockK); };
+  qgemm::pack_panels_avx2(
+      n0, nc, k0, kc, Bp, p.blockK % 8 == 0,
+      [&](int64_t n, int64_t k) PLEXUS_AVX2 { return _mm256_mul_ps(decode8(p.w + n * K + k), _mm256_set1_ps(scale(n, k))); },
+      [&](int64_t n, int64_t k) { return T.e4m3[p.w[n * K + k]] * scale(n, k); });
 }
 
 }  // namespace

@@ -293,36 +293,11 @@ PLEXUS_AVX2 void pack_b(const void* wp, WeightType, int64_t K, int64_t n0, int64
   const auto& w = *static_cast<const Mxfp4Matrix*>(wp);
   const auto& T = quant::tables();
   const __m128i lut = e2m1x2_table(), m4 = _mm_set1_epi8(0x0F);
-  constexpr int NR = qgemm::kAvx2NR;
-  const int64_t qn = (nc + NR - 1) / NR;
-  for (int64_t q = 0; q < qn; q++) {
-    float* dst = Bp + q * kc * NR;
-    for (int half = 0; half < NR; half += 8) {
-      const int64_t c0 = q * NR + half;
-      if (c0 + 8 <= nc) {
-        // kc and k0 are multiples of 32 (K is), so 8-element groups never straddle a block
-        for (int64_t kk = 0; kk < kc; kk += 8) {
-          __m256 r[8];
-          for (int i = 0; i < 8; i++) {
-            const int64_t n = n0 + c0 + i;
-            r[i] = decode8(w.codes + n * (K / 2), w.scales + n * (K / 32), K, k0 + kk, lut, m4);
-          }
-          transpose8x8(r);
-          for (int t = 0; t < 8; t++) _mm256_storeu_ps(dst + (kk + t) * NR + half, r[t]);
-        }
-        continue;
-      }
-      for (int i = 0; i < 8; i++) {
-        const int64_t c = c0 + i;
-        const uint8_t* codes = w.codes + (n0 + c) * (K / 2);
-        const uint8_t* scales = w.scales + (n0 + c) * (K / 32);
-        for (int64_t kk = 0; kk < kc; kk++) {
-          const int64_t k = k0 + kk;
-          dst[kk * NR + half + i] = c < nc ? T.e2m1[mxfp4::code_at(codes, K, k)] * T.e8m0[scales[k >> 5]] : 0.f;
-        }
-      }
-    }
-  }
+  // kc and k0 are multiples of 32 (K is), so 8-element groups never straddle a block
+  qgemm::pack_panels_avx2(
+      n0, nc, k0, kc, Bp, true,
+      [&](int64_t n, int64_t k) PLEXUS_AVX2 { return decode8(w.codes + n * (K / 2), w.scales + n * (K / 32), K, k, lut, m4); },
+      [&](int64_t n, int64_t k) { return T.e2m1[mxfp4::code_at(w.codes + n * (K / 2), K, k)] * T.e8m0[w.scales[n * (K / 32) + (k >> 5)]]; });
 }
 
 const Backend kBackend{mxfp4::avx2::prepare, gemv, GemmKernels{qgemm::kAvx2MR, qgemm::kAvx2NR, qgemm::micro_avx2, pack_b}};

@@ -42,6 +42,33 @@ static inline void micro_portable(int64_t kc, const float* A, const float* B, fl
 #if PLEXUS_HAS_X86
 constexpr int kAvx2MR = 6, kAvx2NR = 16;
 
+// AVX2 pack_b body shared by the quantized GEMMs: panels of kAvx2NR weight rows, each half of 8 rows filled 8 k
+// at a time — row8(n, k) = the 8 dequantized weights of row n from k — and transposed in registers, while
+// `whole8` (k groups never straddle a scale block) holds; partial halves and a k tail go element by element
+// through weight(n, k). Rows at or past nc are zero.
+template <class Row8, class Weight>
+PLEXUS_AVX2 inline void pack_panels_avx2(int64_t n0, int64_t nc, int64_t k0, int64_t kc, float* Bp, bool whole8, Row8&& row8, Weight&& weight) {
+  constexpr int NR = kAvx2NR;
+  const int64_t qn = (nc + NR - 1) / NR;
+  for (int64_t q = 0; q < qn; q++) {
+    float* dst = Bp + q * kc * NR;
+    for (int half = 0; half < NR; half += 8) {
+      const int64_t c0 = q * NR + half;
+      int64_t kk = 0;
+      if (c0 + 8 <= nc && whole8) {
+        for (; kk + 8 <= kc; kk += 8) {
+          __m256 r[8];
+          for (int i = 0; i < 8; i++) r[i] = row8(n0 + c0 + i, k0 + kk);
+          avx2::transpose8x8(r);
+          for (int t = 0; t < 8; t++) _mm256_storeu_ps(dst + (kk + t) * NR + half, r[t]);
+        }
+      }
+      for (int i = 0; i < 8; i++)
+        for (int64_t k = kk; k < kc; k++) dst[k * NR + half + i] = c0 + i < nc ? weight(n0 + c0 + i, k0 + k) : 0.f;
+    }
+  }
+}
+
 // 6×16 tile in 12 accumulators: per k, two B vectors and one broadcast per row.
 PLEXUS_AVX2 static inline void micro_avx2(int64_t kc, const float* A, const float* B, float* C, int64_t ldc, int mr, int nr, bool first, const float* bias) {
   __m256 c[kAvx2MR][2];
